@@ -1,0 +1,87 @@
+/* lmz_archive.h: the HDF5 archive (docs/format.md).
+ *
+ * Writer: blocks are appended in order by one thread (HDF5 serialises calls),
+ * into a temporary file beside the target that lmz_archive_finish renames into
+ * place; lmz_archive_abort removes it. Reader: lmz_archive_open validates the
+ * attributes, the index (its checksum and every offset and length, before
+ * anything is allocated from them) and the members; blocks are read one at a
+ * time and checked against their payload checksum. */
+#ifndef LMZ_ARCHIVE_H
+#define LMZ_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lmz_error.h"
+#include "lmz_model.h"
+
+#define LMZ_FORMAT_NAME "lmz"
+#define LMZ_FORMAT_VERSION 1
+
+typedef struct lmz_index_entry {
+    uint64_t raw_offset;      /* of the block's first byte in the raw stream */
+    uint64_t payload_offset;  /* of the block in /payload */
+    uint32_t raw_len;
+    uint32_t payload_len;
+    uint64_t payload_xxh64;   /* XXH64 (seed 0) of the block's payload bytes */
+    uint64_t raw_xxh64;       /* XXH64 (seed 0) of the block's raw bytes */
+} lmz_index_entry;
+
+typedef struct lmz_member {
+    char *name;               /* relative path, '/'-separated, UTF-8 */
+    uint64_t offset;          /* in the raw stream */
+    uint64_t size;
+    uint32_t mode;            /* permission bits (0644 for stdin) */
+} lmz_member;
+
+typedef struct lmz_archive_info {
+    uint32_t format_version;
+    uint32_t arith_version;
+    uint32_t chunk_size;
+    uint32_t chunks_per_block;
+    char kind[16];            /* "text", "image", "audio", "bytes" */
+    uint64_t raw_size;
+    uint64_t payload_size;
+    uint64_t nblocks;
+    char model_hash[33];      /* 32 hex digits */
+    char model_name[64];
+    int model_embedded;       /* 1: /model holds it */
+    uint64_t model_bytes;     /* size of the model's tensors (for the adjusted rate) */
+    char tool_version[32];
+} lmz_archive_info;
+
+typedef struct lmz_archive_writer lmz_archive_writer;
+
+/* Start an archive that will end up at path. Fails with LMZ_ERR_EXISTS when
+ * path exists and force is 0 (checked again at rename). */
+lmz_status lmz_archive_create(const char *path, int force, lmz_archive_writer **out, lmz_err *err);
+/* Append one block (blocks come in raw order). */
+lmz_status lmz_archive_append_block(lmz_archive_writer *w, const uint8_t *blk, size_t len,
+                                    uint32_t raw_len, uint64_t raw_xxh64, lmz_err *err);
+/* Write index, members, attributes (info's counts and sizes are filled in by
+ * the writer) and, if embed is not NULL, the model; then rename into place. */
+lmz_status lmz_archive_finish(lmz_archive_writer *w, const lmz_archive_info *info,
+                              const lmz_member *members, size_t nmembers,
+                              const lmz_model *embed, lmz_err *err);
+/* Give up: close and remove the temporary file. Safe after a failed call. */
+void lmz_archive_abort(lmz_archive_writer *w);
+
+typedef struct lmz_archive lmz_archive;
+
+lmz_status lmz_archive_open(const char *path, lmz_archive **out, lmz_err *err);
+void lmz_archive_close(lmz_archive *a);
+const lmz_archive_info *lmz_archive_get_info(const lmz_archive *a);
+const lmz_index_entry *lmz_archive_get_index(const lmz_archive *a, uint64_t *nblocks);
+const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers);
+/* Read block b's payload into buf (index[b].payload_len bytes) and check its
+ * checksum: LMZ_ERR_CORRUPT_BLOCK "block N: payload checksum mismatch". */
+lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err);
+/* The embedded model (LMZ_ERR_MODEL_MISSING if the archive names a shipped
+ * model instead). */
+lmz_status lmz_archive_read_model(lmz_archive *a, lmz_model **out, lmz_err *err);
+
+/* 1 if name is safe to create under an output directory: relative, no ".."
+ * component, no empty component, no backslash or NUL, not "." alone. */
+int lmz_member_name_safe(const char *name);
+
+#endif

@@ -1,0 +1,54 @@
+/* lmz_modelfile.h: model files (HDF5) and finding a model by hash.
+ *
+ * A model file (*.lmzm) is an HDF5 file laid out as docs/format.md, "Model
+ * files" says; the same layout is embedded in an archive under /model. A
+ * model is named by its hash (XXH3-128 of its canonical serialization, 32
+ * hex digits), like a zstd dictionary ID. */
+#ifndef LMZ_MODELFILE_H
+#define LMZ_MODELFILE_H
+
+#include <stdint.h>
+
+#include "lmz_error.h"
+#include "lmz_model.h"
+
+/* Write m to path through a temporary file beside it and a rename; fails with
+ * LMZ_ERR_EXISTS if path exists and force is 0. */
+lmz_status lmz_model_save(const lmz_model *m, const char *path, int force, lmz_err *err);
+
+/* Read and validate a model file; checks the stored hash against the
+ * recomputed one (LMZ_ERR_MODEL_INVALID if they differ). */
+lmz_status lmz_model_load(const char *path, lmz_model **out, lmz_err *err);
+
+/* The same, inside an open HDF5 file or group (loc is an hid_t). Used to
+ * embed a model in an archive. */
+lmz_status lmz_model_h5_write(int64_t loc, const lmz_model *m, lmz_err *err);
+lmz_status lmz_model_h5_read(int64_t loc, lmz_model **out, lmz_err *err);
+
+/* Built-in models: seeded random models that need no file, named
+ * "random-<preset>" (seed 1), e.g. "random-tiny", "random-200k". Returns
+ * LMZ_ERR_MODEL_MISSING for an unknown name. */
+lmz_status lmz_model_builtin(const char *name, lmz_model **out, lmz_err *err);
+
+/* The search path for shipped models, in order: model_dir (from --model-dir,
+ * may be NULL), each entry of $LMZ_MODEL_PATH (colon-separated), the models/
+ * directory lmz was built with, then <dir of the executable>/../models. */
+
+/* Find the model whose hash is hash_hex: the built-in models first, then
+ * every *.lmzm file on the search path. LMZ_ERR_MODEL_MISSING naming the hash
+ * and the directories searched when there is none. */
+lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
+                                  lmz_model **out, lmz_err *err);
+
+/* Resolve what a user typed after -m: a path to a model file, a built-in
+ * name, or the name (file stem) of a model on the search path.
+ * *shipped is set to 1 when the model is built in or found on the search path
+ * (the archive then names it by hash), 0 for a user's own file (embedded). */
+lmz_status lmz_model_resolve(const char *spec, const char *model_dir,
+                             lmz_model **out, int *shipped, lmz_err *err);
+
+/* The default model for a --kind ("text", "image", "audio", "bytes"): the
+ * name of a shipped model, or a built-in one while none is shipped. */
+const char *lmz_default_model_for_kind(const char *kind);
+
+#endif

@@ -1,0 +1,88 @@
+#include "testutil.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tu_failures = 0;
+
+int tu_finish(const char *suite)
+{
+    if (tu_failures) {
+        fprintf(stderr, "%s: %d check(s) failed\n", suite, tu_failures);
+        return 1;
+    }
+    printf("%s: all checks passed\n", suite);
+    return 0;
+}
+
+uint64_t tu_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void tu_fill_random(uint8_t *buf, size_t n, uint64_t seed)
+{
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(tu_rand(&s) >> 56);
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf && len)
+        *len = (size_t)n;
+    return buf;
+}
+
+const char *tu_data_path(const char *rel, char *buf, size_t cap)
+{
+    const char *dir = getenv("LMZ_DATA_DIR");
+    if (!dir)
+        dir = "../shared/data";
+    snprintf(buf, cap, "%s/%s", dir, rel);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+const char *tu_source_path(const char *rel, char *buf, size_t cap)
+{
+    const char *dir = getenv("LMZ_SOURCE_DIR");
+    if (!dir)
+        dir = "..";
+    snprintf(buf, cap, "%s/%s", dir, rel);
+    return buf;
+}
+
+char *tu_mkdtemp(void)
+{
+    const char *t = getenv("TMPDIR");
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/lmz-test-XXXXXX", t ? t : "/tmp");
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+void tu_rmtree(const char *dir)
+{
+    if (!dir)
+        return;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+}

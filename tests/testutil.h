@@ -1,0 +1,50 @@
+/* testutil.h: small helpers shared by the C tests. */
+#ifndef LMZ_TESTUTIL_H
+#define LMZ_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Exit code that ctest reads as "skipped". */
+#define TEST_SKIP 77
+
+extern int tu_failures;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            tu_failures++;                                                       \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                       \
+    do {                                                                         \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                    \
+        if (va_ != vb_) {                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",    \
+                    __FILE__, __LINE__, #a, #b, va_, vb_);                       \
+            tu_failures++;                                                       \
+        }                                                                        \
+    } while (0)
+
+/* Print a summary and return the process exit code (0 or 1). */
+int tu_finish(const char *suite);
+
+/* Deterministic random bytes (splitmix64). */
+uint64_t tu_rand(uint64_t *state);
+void tu_fill_random(uint8_t *buf, size_t n, uint64_t seed);
+
+/* Read a whole file (malloc'd); NULL if missing. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+/* Path under the shared data dir ($LMZ_DATA_DIR), or NULL if it is missing. */
+const char *tu_data_path(const char *rel, char *buf, size_t cap);
+/* Path under the source tree ($LMZ_SOURCE_DIR or "..") */
+const char *tu_source_path(const char *rel, char *buf, size_t cap);
+/* A fresh temporary directory (mkdtemp), removed by tu_rmtree. */
+char *tu_mkdtemp(void);
+void tu_rmtree(const char *dir);
+
+#endif
