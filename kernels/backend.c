@@ -1,0 +1,216 @@
+/* backend.c: the backend interface; for now the CPU reference behind it.
+ *
+ * Chunks are independent, so both directions run one OpenMP parallel region
+ * per call with a dynamic loop over chunks; each thread allocates its
+ * scratch (and KV cache) once per call. A chunk's result depends only on
+ * the chunk, so any thread count gives the same bits. */
+#include "lmz_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "lmz_coder.h"
+#include "lmz_infer.h"
+
+struct lmz_backend {
+    lmz_device dev;
+    const lmz_model *m;
+    int nthreads;
+};
+
+#ifdef LMZ_HAVE_CUDA
+int lmz_cuda_device_count(void); /* kernels/cuda/cuda_probe.cu */
+#endif
+
+int lmz_cuda_available(void)
+{
+#ifdef LMZ_HAVE_CUDA
+    return lmz_cuda_device_count() > 0;
+#else
+    return 0;
+#endif
+}
+
+int lmz_device_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "auto") == 0)
+        return LMZ_DEVICE_AUTO;
+    if (strcmp(s, "cpu") == 0)
+        return LMZ_DEVICE_CPU;
+    if (strcmp(s, "cuda") == 0)
+        return LMZ_DEVICE_CUDA;
+    return -1;
+}
+
+static int default_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+lmz_status lmz_backend_create(lmz_device dev, const lmz_model *m, int nthreads,
+                              lmz_backend **out, lmz_err *err)
+{
+    *out = NULL;
+    if (!m)
+        return lmz_err_set(err, LMZ_ERR_USAGE, "backend: no model");
+    lmz_status st = lmz_model_validate(m, err);
+    if (st != LMZ_OK)
+        return st;
+    if (dev == LMZ_DEVICE_CUDA) {
+        /* The CUDA kernels are not written yet: only the probe exists. */
+#ifdef LMZ_HAVE_CUDA
+        if (!lmz_cuda_available())
+            return lmz_err_set(err, LMZ_ERR_NO_DEVICE, "device cuda: no CUDA device found");
+#endif
+        return lmz_err_set(err, LMZ_ERR_NO_DEVICE,
+                           "device cuda: CUDA backend not built (use --device cpu)");
+    }
+    if (dev != LMZ_DEVICE_AUTO && dev != LMZ_DEVICE_CPU)
+        return lmz_err_set(err, LMZ_ERR_USAGE, "backend: unknown device %d", (int)dev);
+    /* AUTO: CUDA once it exists; until then the CPU. */
+    lmz_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "backend: out of memory");
+    b->dev = LMZ_DEVICE_CPU;
+    b->m = m;
+    b->nthreads = nthreads > 0 ? nthreads : default_threads();
+    *out = b;
+    return LMZ_OK;
+}
+
+void lmz_backend_free(lmz_backend *b)
+{
+    free(b);
+}
+
+const char *lmz_backend_name(const lmz_backend *b)
+{
+    return b && b->dev == LMZ_DEVICE_CUDA ? "cuda" : "cpu";
+}
+
+static int threads_for(const lmz_backend *b, int nchunks)
+{
+    return nchunks < b->nthreads ? nchunks : b->nthreads;
+}
+
+lmz_status lmz_backend_score(lmz_backend *b, int nchunks, const uint8_t *const *data,
+                             const uint32_t *len, uint16_t *cum, uint16_t *freq, lmz_err *err)
+{
+    const lmz_model *m = b->m;
+    const size_t ctx = (size_t)m->cfg.ctx;
+    for (int c = 0; c < nchunks; c++)
+        if (len[c] < 1 || len[c] > ctx)
+            return lmz_err_set(err, LMZ_ERR_RANGE, "score: chunk %d has %u bytes (allowed 1..%zu)",
+                               c, (unsigned)len[c], ctx);
+    if (nchunks <= 0)
+        return LMZ_OK;
+
+    lmz_status failed = LMZ_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads_for(b, nchunks))
+#endif
+    {
+        lmz_scratch *s = lmz_scratch_create(&m->cfg);
+        lmz_status mine = s ? LMZ_OK : LMZ_ERR_NOMEM;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int c = 0; c < nchunks; c++) {
+            if (mine != LMZ_OK)
+                continue; /* cannot leave a worksharing loop; skip the rest */
+            mine = lmz_forward_chunk(m, s, data[c], (int)len[c], cum + (size_t)c * ctx,
+                                     freq + (size_t)c * ctx, NULL);
+        }
+        lmz_scratch_free(s);
+        if (mine != LMZ_OK) {
+#ifdef _OPENMP
+#pragma omp critical(lmz_backend_status)
+#endif
+            failed = mine;
+        }
+    }
+    if (failed != LMZ_OK)
+        return lmz_err_set(err, failed, "score: %s", failed == LMZ_ERR_NOMEM
+                                                          ? "out of memory"
+                                                          : "inference failed");
+    return LMZ_OK;
+}
+
+/* Decode one chunk: at each position the model's table names the byte that
+ * the range decoder reads, and that byte is the next position's input. */
+static lmz_status decode_chunk(const lmz_model *m, lmz_scratch *s, lmz_kv *kv,
+                               const uint8_t *stream, uint32_t stream_len, uint32_t raw_len,
+                               uint8_t *out)
+{
+    lmz_rc_dec dec;
+    uint16_t freq[LMZ_VOCAB];
+    uint32_t cum[LMZ_VOCAB + 1];
+    lmz_kv_reset(kv);
+    lmz_rc_dec_init(&dec, stream, stream_len);
+    for (uint32_t i = 0; i < raw_len; i++) {
+        lmz_status st = lmz_kv_step(m, s, kv, i == 0 ? 0 : out[i - 1], freq);
+        if (st != LMZ_OK)
+            return st;
+        lmz_freq_to_cum(freq, cum);
+        const uint32_t target = lmz_rc_dec_target(&dec);
+        const int sym = lmz_cum_find(cum, target);
+        lmz_rc_dec_consume(&dec, cum[sym], freq[sym]);
+        out[i] = (uint8_t)sym;
+    }
+    return LMZ_OK;
+}
+
+lmz_status lmz_backend_decode(lmz_backend *b, int nchunks, const uint8_t *const *streams,
+                              const uint32_t *stream_len, const uint32_t *raw_len,
+                              uint8_t *const *out, lmz_err *err)
+{
+    const lmz_model *m = b->m;
+    for (int c = 0; c < nchunks; c++)
+        if (raw_len[c] > (uint32_t)m->cfg.ctx)
+            return lmz_err_set(err, LMZ_ERR_RANGE,
+                               "decode: chunk %d has %u bytes (allowed up to %d)", c,
+                               (unsigned)raw_len[c], (int)m->cfg.ctx);
+    if (nchunks <= 0)
+        return LMZ_OK;
+
+    lmz_status failed = LMZ_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads_for(b, nchunks))
+#endif
+    {
+        lmz_scratch *s = lmz_scratch_create(&m->cfg);
+        lmz_kv *kv = lmz_kv_create(&m->cfg);
+        lmz_status mine = s && kv ? LMZ_OK : LMZ_ERR_NOMEM;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int c = 0; c < nchunks; c++) {
+            if (mine != LMZ_OK)
+                continue;
+            mine = decode_chunk(m, s, kv, streams[c], stream_len[c], raw_len[c], out[c]);
+        }
+        lmz_kv_free(kv);
+        lmz_scratch_free(s);
+        if (mine != LMZ_OK) {
+#ifdef _OPENMP
+#pragma omp critical(lmz_backend_status)
+#endif
+            failed = mine;
+        }
+    }
+    if (failed != LMZ_OK)
+        return lmz_err_set(err, failed, "decode: %s", failed == LMZ_ERR_NOMEM
+                                                           ? "out of memory"
+                                                           : "inference failed");
+    return LMZ_OK;
+}

@@ -1,0 +1,86 @@
+/* lmz_cpu.h: the CPU reference's building blocks (private to kernels/).
+ *
+ * Two levels, both straight from docs/inference.md:
+ *   - vector ops (ops.c, attention.c): layer norm, row quantisation, linear
+ *     layers, attention of one query row, the frequency table;
+ *   - per-position steps of the network (block.c), which the full pass
+ *     (forward.c) and the incremental step (kv.c) both call, so the two
+ *     compute each position with literally the same code.
+ * Layout of K/V rows everywhere: position-major, k8[pos*d + h*dh + c] and
+ * ak[pos*H + h] (the same for v8/av and for q8/aq). */
+#ifndef LMZ_CPU_H
+#define LMZ_CPU_H
+
+#include <stdint.h>
+
+#include "../lmz_infer.h"
+#include "../lmz_model.h"
+
+/* ---- vector ops (ops.c) ---- */
+
+/* LN: x (d values, |x| <= RES) -> z (Q12, |z| <= sqrt(d) * 4096 <= ACT). */
+void lmz_layer_norm(const int32_t *x, int d, int32_t *z);
+/* quant: v (n values, |v| <= ACT) -> q (int8 in [-127, 127]); returns a. */
+int32_t lmz_quant_row(const int32_t *v, int n, int8_t *q);
+/* y = clamp(linear(L, q, a), -lim, lim). */
+void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y);
+/* x = clamp(x + linear(L, q, a), -RES, RES), the sum formed in int64. */
+void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_t *x);
+/* The output table from clamped logits l[256]. */
+void lmz_freq_table(const int32_t logits[256], uint16_t freq[256]);
+
+/* ---- attention (attention.c) ---- */
+
+/* ALiBi exponent e_h = ceil(8 (h + 1) / H): head h's slope is 2^-e_h. */
+int lmz_alibi_exp(int h, int n_heads);
+
+/* One query row of one head attending over key positions 0..i.
+ * q8/aq: the query's head slice and scale. k8, v8: position 0's head slice,
+ * row_stride bytes between positions; ak, av: position 0's scale, a_stride
+ * int32 between positions. sc: i+1 int32 of scratch, acc: dh int64 of
+ * scratch. Writes the head's dh outputs (Q12, clamped to ACT) to out. */
+void lmz_attend_row(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
+                    const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
+                    int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out);
+
+/* ---- scratch ---- */
+
+struct lmz_scratch {
+    lmz_config cfg;
+    /* per position (block.c) */
+    int32_t *z;      /* max(d, F): LN output, then GELU output */
+    int8_t *zq;      /* max(d, F): a quantised row */
+    int32_t *qkv;    /* 3d */
+    int32_t *o;      /* d: attention output */
+    int32_t *u;      /* F: ff1 output */
+    int32_t *logits; /* 256 */
+    int32_t *sc;     /* ctx: attention scores of one query */
+    int64_t *acc;    /* dh: attention accumulators */
+    int8_t *q8;      /* d: the query row of the incremental step */
+    int32_t *aq;     /* H */
+    /* whole chunk (forward.c), allocated on the first full pass */
+    int32_t *x;      /* ctx x d residual stream */
+    int8_t *fq8, *fk8, *fv8; /* ctx x d */
+    int32_t *faq, *fak, *fav; /* ctx x H */
+};
+
+/* ---- per-position steps (block.c) ---- */
+
+/* x = embedding of byte t (d values). */
+void lmz_embed(const lmz_model *m, int t, int32_t *x);
+/* LN, quant, qkv, then each head's q, k, v slices quantised into the rows
+ * q8/k8/v8 (d int8 each) and scales aq/ak/av (H each). */
+void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const int32_t *x,
+                   int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av);
+/* Attention of position i (its q row q8/aq) over rows 0..i of k8/ak/v8/av
+ * (the layout above) for every head; writes s->o. */
+void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i, const int8_t *q8,
+                      const int32_t *aq, const int8_t *k8, const int32_t *ak, const int8_t *v8,
+                      const int32_t *av);
+/* The rest of the layer after attention: proj + residual, LN, ff1, GELU,
+ * ff2 + residual. Reads s->o, updates x. */
+void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, int32_t *x);
+/* Final LN, head and the frequency table of x. */
+void lmz_block_table(const lmz_model *m, lmz_scratch *s, const int32_t *x, uint16_t freq[256]);
+
+#endif

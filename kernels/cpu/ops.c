@@ -1,0 +1,95 @@
+/* ops.c: vector operations of docs/inference.md (scalar reference). */
+#include "lmz_cpu.h"
+#include "lmz_ops.h"
+
+void lmz_layer_norm(const int32_t *x, int d, int32_t *z)
+{
+    int64_t sum = 0;
+    for (int c = 0; c < d; c++)
+        sum += x[c];
+    const int64_t mean = lmz_div_round(sum, d);
+    /* |x| <= RES = 2^24 and |mean| <= 2^24, so |c_i| <= 2^25, c_i^2 <= 2^50
+     * and the sum over d <= 1024 values is <= 2^60 < 2^62. */
+    uint64_t sq = 0;
+    for (int c = 0; c < d; c++) {
+        const int64_t ci = x[c] - mean;
+        sq += (uint64_t)(ci * ci);
+    }
+    const uint64_t var = sq / (uint64_t)d;
+    /* var + 128 >= 128, so std >= isqrt(128) = 11 and inv < 2^40 / 11. */
+    const int64_t std = (int64_t)lmz_isqrt64(var + 128);
+    const int64_t inv = (INT64_C(1) << 40) / std;
+    /* |c_i| * inv < 2^25 * 2^36.6 < 2^62. */
+    for (int c = 0; c < d; c++)
+        z[c] = (int32_t)lmz_rshift_round((x[c] - mean) * inv, 28);
+}
+
+int32_t lmz_quant_row(const int32_t *v, int n, int8_t *q)
+{
+    int64_t a = 0;
+    for (int i = 0; i < n; i++) {
+        const int64_t m = v[i] < 0 ? -(int64_t)v[i] : v[i];
+        if (m > a)
+            a = m;
+    }
+    if (a == 0)
+        a = 1;
+    const uint64_t inv = (UINT64_C(127) << 32) / (uint64_t)a;
+    /* |v_i| <= a, so |v_i| * inv <= 127 * 2^32 and |q_i| <= 127. */
+    for (int i = 0; i < n; i++) {
+        const uint64_t m = (uint64_t)(v[i] < 0 ? -(int64_t)v[i] : v[i]);
+        const int32_t r = (int32_t)((m * inv + (UINT64_C(1) << 31)) >> 32);
+        q[i] = (int8_t)(v[i] < 0 ? -r : r);
+    }
+    return (int32_t)a;
+}
+
+/* y_o before any clamp: acc_o = w . q (|acc| <= 127^2 * 4096 < 2^26 in
+ * int32), p = acc * a (< 2^44), p * mult < 2^59, plus |bias| <= 2^24. */
+static inline int64_t linear_row(const lmz_linear *L, int o, const int8_t *q, int32_t a)
+{
+    const int8_t *w = L->w + (size_t)o * (size_t)L->in;
+    int32_t acc = 0;
+    for (int i = 0; i < L->in; i++)
+        acc += (int32_t)w[i] * (int32_t)q[i];
+    const int64_t p = (int64_t)acc * a;
+    return lmz_rshift_round(p * L->mult[o], L->shift[o]) + L->bias[o];
+}
+
+void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y)
+{
+    for (int o = 0; o < L->out; o++)
+        y[o] = (int32_t)lmz_clamp64(linear_row(L, o, q, a), -lim, lim);
+}
+
+void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_t *x)
+{
+    for (int o = 0; o < L->out; o++)
+        x[o] = (int32_t)lmz_clamp64((int64_t)x[o] + linear_row(L, o, q, a), -LMZ_RES, LMZ_RES);
+}
+
+void lmz_freq_table(const int32_t logits[256], uint16_t freq[256])
+{
+    int best = 0; /* the smallest s with the maximal logit */
+    for (int s = 1; s < 256; s++)
+        if (logits[s] > logits[best])
+            best = s;
+    const int64_t m = logits[best];
+    uint32_t e[256];
+    uint64_t z = 0;
+    for (int s = 0; s < 256; s++) {
+        e[s] = lmz_expq(m - logits[s]);
+        z += e[s];
+    }
+    /* e[best] = 65536, so 65536 <= Z <= 256 * 65536 = 2^24. Each f_s <=
+     * 1 + 65280 * e_s / Z, and the f_s sum to at most 256 + 65280. */
+    uint32_t total = 0;
+    for (int s = 0; s < 256; s++) {
+        const uint32_t f = 1 + (uint32_t)((uint64_t)e[s] * 65280 / z);
+        freq[s] = (uint16_t)f;
+        total += f;
+    }
+    /* R = 65536 - total is in [0, 256): the other 255 symbols keep >= 1,
+     * so freq[best] + R <= 65281 still fits 16 bits. */
+    freq[best] = (uint16_t)(freq[best] + (65536 - total));
+}
