@@ -1,0 +1,354 @@
+/* main.c: the lmz command line. Parses flags, calls the pipeline, prints one
+ * line per error and exits 0 on success, 1 on any error. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lmz_pipeline.h"
+
+static const char *prog_cmd = "lmz";
+
+static void die_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", prog_cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see '%s --help')\n", prog_cmd);
+    exit(1);
+}
+
+static uint64_t parse_u64(const char *s, const char *what)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        die_usage("%s needs a non-negative number", what);
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        die_usage("bad number for %s", what);
+    return (uint64_t)v;
+}
+
+static const char usage_main[] =
+    "lmz: lossless compression with a byte-level transformer and a range coder\n"
+    "\n"
+    "usage: lmz COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  compress FILE... -o ARCHIVE   compress files (-r: directories, -: stdin)\n"
+    "  decompress ARCHIVE [-o DIR|FILE] [-c]   give every member back\n"
+    "  extract ARCHIVE (--block N | --range OFF:LEN | --member NAME) [-o FILE]\n"
+    "  list ARCHIVE                  members, blocks, sizes, rates, model\n"
+    "  verify ARCHIVE [--full]       check every checksum (--full: also decode)\n"
+    "  version                       print the version\n"
+    "\n"
+    "'lmz COMMAND --help' shows a command's options.\n";
+
+static const char usage_common[] =
+    "  -T, --threads N     threads (default: all cores)\n"
+    "  -m, --model MODEL   model file, built-in name (random-tiny, random-200k...) or shipped name\n"
+    "      --model-dir DIR where to look for shipped models (also $LMZ_MODEL_PATH)\n"
+    "      --device DEV    auto, cpu or cuda (default auto)\n"
+    "  -f, --force         overwrite existing output\n"
+    "  -q, --quiet         no summary, no progress\n"
+    "  -v, --verbose       more detail\n"
+    "      --no-progress   no progress display (it is shown only on a terminal)\n"
+    "  -h, --help          this help\n";
+
+static void help(const char *cmd)
+{
+    if (!strcmp(cmd, "compress"))
+        printf("usage: lmz compress FILE... -o ARCHIVE [options]\n\n"
+               "Compress files (or '-' for standard input) into one HDF5 archive. The archive\n"
+               "must be a file: HDF5 cannot write to a pipe.\n\n"
+               "  -o, --output FILE   the archive (required)\n"
+               "  -r, --recursive     compress directories\n"
+               "      --kind KIND     text, image, audio or bytes: picks the default model;\n"
+               "                      the input is never transformed (default text)\n"
+               "      --block-chunks N  2048-byte chunks per block (default 64)\n"
+               "      --batch N       blocks in flight per batch (default 4)\n");
+    else if (!strcmp(cmd, "decompress"))
+        printf("usage: lmz decompress ARCHIVE [-o DIR|FILE] [-c] [options]\n\n"
+               "Write every member back under DIR (default: the current directory), or to\n"
+               "FILE when the archive has one member, or all of them in order to stdout (-c).\n\n"
+               "  -o, --output PATH   output directory, or file for a one-member archive\n"
+               "  -c, --stdout        write to standard output\n");
+    else if (!strcmp(cmd, "extract"))
+        printf("usage: lmz extract ARCHIVE (--block N | --range OFFSET:LENGTH | --member NAME)\n"
+               "                  [-o FILE | -c] [options]\n\n"
+               "Decode only the chunks the request touches. Output goes to FILE, or to\n"
+               "standard output with -c (or when it is not a terminal).\n\n"
+               "  --block N           block N (see 'lmz list -v')\n"
+               "  --range OFF:LEN     LEN bytes from offset OFF of the raw stream\n"
+               "  --member NAME       one member\n"
+               "  -o, --output FILE   output file\n"
+               "  -c, --stdout        write to standard output\n");
+    else if (!strcmp(cmd, "list"))
+        printf("usage: lmz list ARCHIVE [-v]\n\n"
+               "Print members, blocks, sizes, raw and adjusted rate and the model\n"
+               "(-v: one line per block).\n");
+    else if (!strcmp(cmd, "verify"))
+        printf("usage: lmz verify ARCHIVE [--full] [options]\n\n"
+               "Check the index and every block's payload checksum; with --full also decode\n"
+               "every block with the model and check its raw checksum. Every damaged block\n"
+               "is reported.\n\n"
+               "  --full              decode and check the raw bytes too\n");
+    else {
+        fputs(usage_main, stdout);
+        return;
+    }
+    printf("\ncommon options:\n%s", usage_common);
+}
+
+enum { OPT_MODEL_DIR = 1000, OPT_DEVICE, OPT_NO_PROGRESS, OPT_KIND, OPT_BLOCK_CHUNKS, OPT_BATCH,
+       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL };
+
+typedef struct cli {
+    lmz_common_opts c;
+    const char *output;
+    int recursive, to_stdout, full, quiet, no_progress;
+    const char *kind;
+    uint32_t block_chunks;
+    int have_block, have_range, have_member;
+    uint64_t block, off, len;
+    const char *member;
+} cli;
+
+static void parse(const char *cmd, int argc, char **argv, cli *o)
+{
+    static const struct option longs[] = {
+        {"output", required_argument, 0, 'o'},   {"force", no_argument, 0, 'f'},
+        {"threads", required_argument, 0, 'T'},  {"model", required_argument, 0, 'm'},
+        {"quiet", no_argument, 0, 'q'},          {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},           {"recursive", no_argument, 0, 'r'},
+        {"stdout", no_argument, 0, 'c'},         {"model-dir", required_argument, 0, OPT_MODEL_DIR},
+        {"device", required_argument, 0, OPT_DEVICE}, {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"kind", required_argument, 0, OPT_KIND}, {"block-chunks", required_argument, 0, OPT_BLOCK_CHUNKS},
+        {"batch", required_argument, 0, OPT_BATCH}, {"block", required_argument, 0, OPT_BLOCK},
+        {"range", required_argument, 0, OPT_RANGE}, {"member", required_argument, 0, OPT_MEMBER},
+        {"full", no_argument, 0, OPT_FULL},      {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    opterr = 0;
+    optind = 1;
+    int ch;
+    /* "+" is not used: options may follow file names, as with zstd. */
+    while ((ch = getopt_long(argc, argv, ":o:fT:m:qvhrc", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'o': o->output = optarg; break;
+        case 'f': o->c.force = 1; break;
+        case 'T': o->c.nthreads = (int)parse_u64(optarg, "-T"); break;
+        case 'm': o->c.model_spec = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'v': o->c.verbose++; break;
+        case 'h': help(cmd); exit(0);
+        case 'r': o->recursive = 1; break;
+        case 'c': o->to_stdout = 1; break;
+        case OPT_MODEL_DIR: o->c.model_dir = optarg; break;
+        case OPT_DEVICE: {
+            int d = lmz_device_parse(optarg);
+            if (d < 0)
+                die_usage("unknown --device '%s' (auto, cpu or cuda)", optarg);
+            o->c.device = (lmz_device)d;
+            break;
+        }
+        case OPT_NO_PROGRESS: o->no_progress = 1; break;
+        case OPT_KIND: o->kind = optarg; break;
+        case OPT_BLOCK_CHUNKS:
+            o->block_chunks = (uint32_t)parse_u64(optarg, "--block-chunks");
+            if (o->block_chunks < 1 || o->block_chunks > 4096)
+                die_usage("--block-chunks must be 1..4096%s", "");
+            break;
+        case OPT_BATCH:
+            o->c.batch_blocks = (uint32_t)parse_u64(optarg, "--batch");
+            if (o->c.batch_blocks < 1 || o->c.batch_blocks > 65536)
+                die_usage("--batch must be 1..65536%s", "");
+            break;
+        case OPT_BLOCK: o->have_block = 1; o->block = parse_u64(optarg, "--block"); break;
+        case OPT_RANGE: {
+            const char *colon = strchr(optarg, ':');
+            if (!colon)
+                die_usage("--range wants OFFSET:LENGTH, got '%s'", optarg);
+            char buf[64];
+            size_t n = (size_t)(colon - optarg);
+            if (n >= sizeof buf)
+                die_usage("--range offset too long: '%s'", optarg);
+            memcpy(buf, optarg, n);
+            buf[n] = '\0';
+            o->off = parse_u64(buf, "--range offset");
+            o->len = parse_u64(colon + 1, "--range length");
+            o->have_range = 1;
+            break;
+        }
+        case OPT_MEMBER: o->have_member = 1; o->member = optarg; break;
+        case OPT_FULL: o->full = 1; break;
+        case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
+        default: die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (o->quiet)
+        o->c.verbose = -1;
+    o->c.progress = !o->quiet && !o->no_progress && isatty(2);
+}
+
+static int fail(const lmz_err *e)
+{
+    fprintf(stderr, "%s: %s\n", prog_cmd, e->msg[0] ? e->msg : lmz_status_name(e->code));
+    return 1;
+}
+
+static void rate_line(const char *what, const lmz_stats *st, uint64_t in, uint64_t out)
+{
+    double mb = (double)st->raw_bytes / 1e6;
+    fprintf(stderr, "%s: %llu -> %llu bytes (%.2f%%), %.2f s, %.1f KB/s\n", what,
+            (unsigned long long)in, (unsigned long long)out, in ? 100.0 * (double)out / (double)in : 0.0,
+            st->seconds, st->seconds > 0 ? mb * 1000.0 / st->seconds : 0.0);
+}
+
+static int cmd_compress(int argc, char **argv)
+{
+    cli o;
+    parse("compress", argc, argv, &o);
+    int nin = argc - optind;
+    if (nin < 1)
+        die_usage("compress: no input files%s", "");
+    if (!o.output)
+        die_usage("compress: give the archive with -o ARCHIVE%s", "");
+    lmz_compress_opts co = {.c = o.c, .inputs = (const char *const *)argv + optind, .ninputs = nin,
+                            .recursive = o.recursive, .output = o.output, .kind = o.kind,
+                            .chunks_per_block = o.block_chunks};
+    lmz_stats st;
+    lmz_err e;
+    lmz_err_clear(&e);
+    if (lmz_compress(&co, &st, &e))
+        return fail(&e);
+    if (!o.quiet)
+        rate_line(o.output, &st, st.raw_bytes, st.archive_bytes);
+    return 0;
+}
+
+static const char *one_archive(int argc, char **argv, const char *cmd)
+{
+    if (argc - optind != 1)
+        die_usage("%s: give exactly one archive", cmd);
+    return argv[optind];
+}
+
+static int cmd_decompress(int argc, char **argv)
+{
+    cli o;
+    parse("decompress", argc, argv, &o);
+    lmz_decompress_opts d = {.c = o.c, .archive = one_archive(argc, argv, "decompress"),
+                             .output = o.output, .to_stdout = o.to_stdout};
+    if (o.to_stdout && o.output)
+        die_usage("decompress: -c and -o exclude each other%s", "");
+    lmz_stats st;
+    lmz_err e;
+    lmz_err_clear(&e);
+    if (lmz_decompress(&d, &st, &e))
+        return fail(&e);
+    if (!o.quiet && !o.to_stdout)
+        rate_line(d.archive, &st, st.payload_bytes, st.raw_bytes);
+    return 0;
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+    cli o;
+    parse("extract", argc, argv, &o);
+    lmz_extract_opts x = {.c = o.c, .archive = one_archive(argc, argv, "extract"), .output = o.output,
+                          .to_stdout = o.to_stdout, .block = o.block, .offset = o.off, .length = o.len,
+                          .member = o.member};
+    if (o.have_block + o.have_range + o.have_member != 1)
+        die_usage("extract: give exactly one of --block, --range, --member%s", "");
+    x.what = o.have_block ? LMZ_EXTRACT_BLOCK : o.have_range ? LMZ_EXTRACT_RANGE : LMZ_EXTRACT_MEMBER;
+    if (o.to_stdout && o.output)
+        die_usage("extract: -c and -o exclude each other%s", "");
+    if (!o.output && !o.to_stdout) {
+        if (isatty(1))
+            die_usage("extract: refusing to write binary data to a terminal; use -o FILE or -c%s", "");
+        x.to_stdout = 1;
+    }
+    lmz_stats st;
+    lmz_err e;
+    lmz_err_clear(&e);
+    if (lmz_extract(&x, &st, &e))
+        return fail(&e);
+    if (o.c.verbose > 0)
+        fprintf(stderr, "extract: %llu bytes from %llu block(s) in %.2f s\n",
+                (unsigned long long)st.raw_bytes, (unsigned long long)st.blocks, st.seconds);
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    cli o;
+    parse("list", argc, argv, &o);
+    lmz_err e;
+    lmz_err_clear(&e);
+    if (lmz_list(one_archive(argc, argv, "list"), &o.c, stdout, &e))
+        return fail(&e);
+    return 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    cli o;
+    parse("verify", argc, argv, &o);
+    const char *a = one_archive(argc, argv, "verify");
+    lmz_stats st;
+    lmz_err e;
+    lmz_err_clear(&e);
+    if (lmz_verify(a, &o.c, o.full, stdout, &st, &e))
+        return fail(&e);
+    if (!o.quiet)
+        fprintf(stderr, "%s: OK, %llu blocks%s\n", a, (unsigned long long)st.blocks,
+                o.full ? " decoded and checked" : " checked");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return 1;
+    }
+    const char *cmd = argv[1];
+    static char name[64];
+    snprintf(name, sizeof name, "lmz %s", cmd);
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        if (argc > 2)
+            help(argv[2]);
+        else
+            fputs(usage_main, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("lmz %s (archive format %d, arithmetic version %d)\n", LMZ_VERSION_STRING,
+               LMZ_FORMAT_VERSION, LMZ_ARITH_VERSION);
+        return 0;
+    }
+    prog_cmd = name;
+    /* Shift so the subcommand sees itself as argv[0]. */
+    argc--;
+    argv++;
+    if (!strcmp(cmd, "compress"))
+        return cmd_compress(argc, argv);
+    if (!strcmp(cmd, "decompress"))
+        return cmd_decompress(argc, argv);
+    if (!strcmp(cmd, "extract"))
+        return cmd_extract(argc, argv);
+    if (!strcmp(cmd, "list"))
+        return cmd_list(argc, argv);
+    if (!strcmp(cmd, "verify"))
+        return cmd_verify(argc, argv);
+    if (!strcmp(cmd, "prepare"))
+        return cmd_prepare(argc, argv);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc, argv);
+    prog_cmd = "lmz";
+    die_usage("unknown command '%s'", cmd);
+    return 1;
+}

@@ -1,0 +1,115 @@
+/* extract.c: one block, one byte range or one member of the raw stream,
+ * decoding only the chunks the request touches. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "outfile.h"
+#include "pipeline_internal.h"
+#include "progress.h"
+
+/* The raw range [off, off+len) the request names. */
+static lmz_status resolve_range(const lmz_extract_opts *o, lmz_reader *r, uint64_t *off,
+                                uint64_t *len, lmz_err *err)
+{
+    const lmz_archive_info *info = r->info;
+    switch (o->what) {
+    case LMZ_EXTRACT_BLOCK:
+        if (o->block >= r->nblocks)
+            return lmz_err_set(err, LMZ_ERR_RANGE, "block %llu does not exist (the archive has %llu)",
+                               (unsigned long long)o->block, (unsigned long long)r->nblocks);
+        *off = r->index[o->block].raw_offset;
+        *len = r->index[o->block].raw_len;
+        return LMZ_OK;
+    case LMZ_EXTRACT_RANGE:
+        if (o->offset > info->raw_size || o->length > info->raw_size - o->offset)
+            return lmz_err_set(err, LMZ_ERR_RANGE,
+                               "range %llu:%llu is outside the archive's %llu bytes",
+                               (unsigned long long)o->offset, (unsigned long long)o->length,
+                               (unsigned long long)info->raw_size);
+        *off = o->offset;
+        *len = o->length;
+        return LMZ_OK;
+    case LMZ_EXTRACT_MEMBER: {
+        size_t nm = 0;
+        const lmz_member *m = lmz_archive_get_members(r->a, &nm);
+        for (size_t k = 0; k < nm; k++)
+            if (!strcmp(m[k].name, o->member)) {
+                *off = m[k].offset;
+                *len = m[k].size;
+                return LMZ_OK;
+            }
+        return lmz_err_set(err, LMZ_ERR_RANGE, "no member named '%s' in the archive", o->member);
+    }
+    }
+    return lmz_err_set(err, LMZ_ERR_USAGE, "extract: nothing to extract");
+}
+
+/* First block whose raw bytes reach past off (index rows are contiguous). */
+static uint64_t block_of(const lmz_reader *r, uint64_t off)
+{
+    uint64_t lo = 0, hi = r->nblocks;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (r->index[mid].raw_offset + r->index[mid].raw_len <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+lmz_status lmz_extract(const lmz_extract_opts *o, lmz_stats *st, lmz_err *err)
+{
+    lmz_stats local;
+    if (!st)
+        st = &local;
+    memset(st, 0, sizeof *st);
+    double t0 = lmz_now();
+    lmz_reader r;
+    lmz_status rc = lmz_reader_open(&r, o->archive, err);
+    if (rc)
+        return rc;
+    uint64_t off = 0, len = 0;
+    rc = resolve_range(o, &r, &off, &len, err);
+    const char *path = o->to_stdout ? NULL : o->output;
+    lmz_outfile of;
+    memset(&of, 0, sizeof of);
+    if (!rc)
+        rc = lmz_outfile_open(&of, path, o->c.force, 0, 0644, err);
+    if (!rc && len)
+        rc = lmz_reader_load_model(&r, &o->c, err);
+    uint8_t *payload = NULL, *raw = NULL;
+    if (!rc && len) {
+        payload = malloc(lmz_reader_max_payload(&r));
+        raw = malloc(lmz_reader_block_bytes(&r));
+        if (!payload || !raw)
+            rc = lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
+    }
+    lmz_progress pg;
+    lmz_progress_start(&pg, o->c.progress, "extract");
+    for (uint64_t b = block_of(&r, off); !rc && len && b < r.nblocks; b++) {
+        const lmz_index_entry *e = &r.index[b];
+        if (e->raw_offset >= off + len)
+            break;
+        uint64_t lo = off > e->raw_offset ? off - e->raw_offset : 0;
+        uint64_t hi = off + len - e->raw_offset;
+        if (hi > e->raw_len)
+            hi = e->raw_len;
+        rc = lmz_reader_decode_block(&r, b, (uint32_t)lo, (uint32_t)hi, payload, raw, err);
+        if (!rc)
+            rc = lmz_outfile_write(&of, raw, hi - lo, err);
+        st->raw_bytes += hi - lo;
+        st->blocks++;
+        lmz_progress_update(&pg, st->raw_bytes, len, st->raw_bytes);
+    }
+    lmz_progress_end(&pg);
+    if (!rc)
+        rc = lmz_outfile_commit(&of, err);
+    else if (of.f)
+        lmz_outfile_abort(&of);
+    free(payload);
+    free(raw);
+    lmz_reader_close(&r);
+    st->seconds = lmz_now() - t0;
+    return rc;
+}

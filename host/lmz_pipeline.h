@@ -1,0 +1,88 @@
+/* lmz_pipeline.h: what the lmz commands do, as library calls.
+ *
+ * compress:   inputs -> 2048-byte chunks -> backend scores -> range coder
+ *             (OpenMP over chunks) -> blocks -> archive (one writer thread).
+ * decompress: archive -> blocks (payload checksum) -> backend decode ->
+ *             raw checksum -> member files (temporary file, then rename).
+ * extract:    one block, one byte range or one member; decodes only the
+ *             chunks it touches.
+ * list/verify: read the index; verify checks every checksum (full: decodes).
+ * Memory is bounded by the batch (blocks in flight), not by the input. */
+#ifndef LMZ_PIPELINE_H
+#define LMZ_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lmz_archive.h"
+#include "lmz_backend.h"
+#include "lmz_error.h"
+
+/* Options every command shares. */
+typedef struct lmz_common_opts {
+    int nthreads;            /* -T; <= 0: all cores */
+    lmz_device device;       /* --device */
+    const char *model_spec;  /* -m: path, built-in or shipped name; NULL: default */
+    const char *model_dir;   /* --model-dir; NULL: search path only */
+    int force;               /* -f */
+    int progress;            /* show progress on stderr */
+    int verbose;             /* -v count; -1 for -q */
+    uint32_t batch_blocks;   /* blocks in flight per batch; 0: default */
+} lmz_common_opts;
+
+typedef struct lmz_compress_opts {
+    lmz_common_opts c;
+    const char *const *inputs;  /* files, directories (with recursive) or "-" */
+    int ninputs;
+    int recursive;              /* -r */
+    const char *output;         /* archive path (never "-": HDF5 needs seeking) */
+    const char *kind;           /* --kind; NULL: "text" */
+    uint32_t chunks_per_block;  /* 0: 64 */
+} lmz_compress_opts;
+
+typedef struct lmz_stats {
+    uint64_t raw_bytes;
+    uint64_t payload_bytes;
+    uint64_t archive_bytes;     /* the file on disk */
+    uint64_t blocks;
+    uint64_t blocks_damaged;    /* verify */
+    double seconds;
+} lmz_stats;
+
+lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err);
+
+typedef struct lmz_decompress_opts {
+    lmz_common_opts c;
+    const char *archive;
+    const char *output;   /* -o: a directory, or a file for a single member; NULL: "." */
+    int to_stdout;        /* -c: every member's bytes, in order, to stdout */
+} lmz_decompress_opts;
+
+lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *err);
+
+typedef enum lmz_extract_what { LMZ_EXTRACT_BLOCK, LMZ_EXTRACT_RANGE, LMZ_EXTRACT_MEMBER } lmz_extract_what;
+
+typedef struct lmz_extract_opts {
+    lmz_common_opts c;
+    const char *archive;
+    lmz_extract_what what;
+    uint64_t block;         /* --block N */
+    uint64_t offset, length;/* --range OFFSET:LENGTH (raw stream) */
+    const char *member;     /* --member NAME */
+    const char *output;     /* -o FILE; NULL or "-" with to_stdout: stdout */
+    int to_stdout;
+} lmz_extract_opts;
+
+lmz_status lmz_extract(const lmz_extract_opts *o, lmz_stats *st, lmz_err *err);
+
+/* list: print a human summary to out. */
+lmz_status lmz_list(const char *archive, const lmz_common_opts *c, FILE *out, lmz_err *err);
+
+/* verify: every checksum; full also decodes every block with the model. Each
+ * damaged block is reported on report (one line each: the CLI passes stdout,
+ * so that stderr keeps its one error line); the return value is
+ * LMZ_ERR_CORRUPT_BLOCK with a count and the first damaged block. */
+lmz_status lmz_verify(const char *archive, const lmz_common_opts *c, int full,
+                      FILE *report, lmz_stats *st, lmz_err *err);
+
+#endif

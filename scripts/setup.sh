@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages lmz needs (only those missing) and build it in
+# build/. Safe to run again: it installs nothing twice and rebuilds only what
+# changed. Usage: scripts/setup.sh [extra cmake -D options...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake pkg-config libhdf5-dev hdf5-tools libxxhash-dev
+          zlib1g-dev liblzma-dev xz-utils gzip
+          libjpeg62-turbo-dev libpng-dev libflac-dev libzstd-dev libbz2-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# h5py lets a test read archives the way a Python user would; optional.
+if command -v python3 >/dev/null && ! python3 -c 'import h5py' 2>/dev/null; then
+  python3 -m pip install -q h5py >/dev/null 2>&1 || echo "setup: h5py not installed (its test will be skipped)" >&2
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build -j"$jobs"
+echo "setup: built build/lmz" >&2

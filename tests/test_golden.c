@@ -1,0 +1,235 @@
+/* Golden vectors: a tiny committed model, inputs, the expected frequency
+ * tables (as hashes) and archives, made once by scripts/make-golden.sh with
+ * arithmetic version 1 and never regenerated. A kernel, coder or format
+ * change that would make old archives undecodable fails here, not silently
+ * in round trips (which would pass with the new arithmetic on both sides).
+ *
+ * test_golden --write-tables DIR writes DIR/tables.txt (make-golden.sh only). */
+#include <string.h>
+#include <xxhash.h>
+
+#include "lmz_archive.h"
+#include "lmz_block.h"
+#include "lmz_infer.h"
+#include "lmz_modelfile.h"
+#include "lmz_pipeline.h"
+#include "testutil.h"
+
+/* The committed model's hash: if this changes, the model file or the hash
+ * definition changed, and old archives would no longer find their model. */
+#define GOLDEN_TINY_HASH_FILE "tests/golden/v1/tiny.lmzm"
+
+static char dir[1024];
+
+static const char *gpath(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+/* XXH64 of the n*256 tables of one chunk, as little-endian u16. */
+static uint64_t tables_hash(const lmz_model *m, lmz_scratch *s, const uint8_t *data, int n)
+{
+    uint16_t *tables = malloc((size_t)n * 256 * sizeof *tables);
+    uint16_t *cum = malloc((size_t)n * sizeof *cum), *freq = malloc((size_t)n * sizeof *freq);
+    lmz_forward_chunk(m, s, data, n, cum, freq, tables);
+    uint8_t *le = malloc((size_t)n * 512);
+    for (size_t i = 0; i < (size_t)n * 256; i++) {
+        le[2 * i] = (uint8_t)tables[i];
+        le[2 * i + 1] = (uint8_t)(tables[i] >> 8);
+    }
+    uint64_t h = XXH64(le, (size_t)n * 512, 0);
+    free(le);
+    free(tables);
+    free(cum);
+    free(freq);
+    return h;
+}
+
+static int write_tables(const char *outdir)
+{
+    char p[1200];
+    snprintf(dir, sizeof dir, "%s", outdir);
+    lmz_model *m = NULL;
+    lmz_err err;
+    if (lmz_model_load(gpath("tiny.lmzm", p, sizeof p), &m, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    size_t n = 0;
+    uint8_t *data = tu_read_file(gpath("sampled.bin", p, sizeof p), &n);
+    FILE *f = fopen(gpath("tables.txt", p, sizeof p), "w");
+    if (!data || !f)
+        return 1;
+    lmz_scratch *s = lmz_scratch_create(&m->cfg);
+    for (size_t off = 0; off < n; off += (size_t)m->cfg.ctx) {
+        int len = (int)(n - off < (size_t)m->cfg.ctx ? n - off : (size_t)m->cfg.ctx);
+        fprintf(f, "%016llx\n", (unsigned long long)tables_hash(m, s, data + off, len));
+    }
+    fclose(f);
+    lmz_scratch_free(s);
+    free(data);
+    lmz_model_free(m);
+    return 0;
+}
+
+/* Every block of archive a (decoded with the default search) equals want. */
+static void check_archive_decodes(const char *archive, const uint8_t *want, size_t n)
+{
+    char *tmp = tu_mkdtemp();
+    char out[1200];
+    snprintf(out, sizeof out, "%s/out.bin", tmp);
+    lmz_decompress_opts o;
+    memset(&o, 0, sizeof o);
+    o.c.nthreads = 2;
+    o.archive = archive;
+    o.output = out;
+    lmz_err err;
+    lmz_err_clear(&err);
+    lmz_status rc = lmz_decompress(&o, NULL, &err);
+    if (rc)
+        fprintf(stderr, "decompress %s: %s\n", archive, err.msg);
+    CHECK_EQ_INT(rc, LMZ_OK);
+    size_t got_n = 0;
+    uint8_t *got = tu_read_file(out, &got_n);
+    CHECK(got && got_n == n && memcmp(got, want, n) == 0);
+    free(got);
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+/* Count the coded (not stored) chunks of an archive: the vectors must
+ * exercise the range coder, not only the stored path. */
+static int coded_chunks(const char *archive)
+{
+    lmz_archive *a = NULL;
+    lmz_err err;
+    if (lmz_archive_open(archive, &a, &err))
+        return -1;
+    uint64_t nb = 0;
+    const lmz_index_entry *ix = lmz_archive_get_index(a, &nb);
+    const lmz_archive_info *info = lmz_archive_get_info(a);
+    int coded = 0;
+    for (uint64_t b = 0; b < nb; b++) {
+        uint8_t *buf = malloc(ix[b].payload_len);
+        lmz_block_chunk ch[4096];
+        uint32_t nc = 0;
+        int stored = 0;
+        if (lmz_archive_read_block(a, b, buf, &err) == LMZ_OK &&
+            lmz_block_parse(buf, ix[b].payload_len, ix[b].raw_len, info->chunk_size, ch, &nc, &stored,
+                            &err) == LMZ_OK && !stored)
+            for (uint32_t c = 0; c < nc; c++)
+                coded += !ch[c].stored;
+        free(buf);
+    }
+    lmz_archive_close(a);
+    return coded;
+}
+
+/* Compressing the input again gives the golden archive's payload bytes. */
+static void check_recompress_payload(const char *golden, const char *input, const char *model)
+{
+    char *tmp = tu_mkdtemp();
+    char out[1200];
+    snprintf(out, sizeof out, "%s/re.lmz", tmp);
+    lmz_compress_opts o;
+    memset(&o, 0, sizeof o);
+    o.c.nthreads = 2;
+    o.c.model_spec = model;
+    o.inputs = &input;
+    o.ninputs = 1;
+    o.output = out;
+    lmz_err err;
+    lmz_err_clear(&err);
+    lmz_status rc = lmz_compress(&o, NULL, &err);
+    if (rc)
+        fprintf(stderr, "compress: %s\n", err.msg);
+    CHECK_EQ_INT(rc, LMZ_OK);
+    lmz_archive *a = NULL, *b = NULL;
+    CHECK_EQ_INT(lmz_archive_open(golden, &a, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_archive_open(out, &b, &err), LMZ_OK);
+    if (a && b) {
+        uint64_t na = 0, nb = 0;
+        const lmz_index_entry *ia = lmz_archive_get_index(a, &na);
+        const lmz_index_entry *ib = lmz_archive_get_index(b, &nb);
+        CHECK_EQ_INT(na, nb);
+        CHECK_EQ_INT(lmz_archive_get_info(a)->payload_size, lmz_archive_get_info(b)->payload_size);
+        for (uint64_t k = 0; k < na && k < nb; k++) {
+            CHECK_EQ_INT(ia[k].payload_xxh64, ib[k].payload_xxh64);
+            CHECK_EQ_INT(ia[k].raw_xxh64, ib[k].raw_xxh64);
+        }
+        CHECK(strcmp(lmz_archive_get_info(a)->model_hash, lmz_archive_get_info(b)->model_hash) == 0);
+    }
+    if (a)
+        lmz_archive_close(a);
+    if (b)
+        lmz_archive_close(b);
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--write-tables"))
+        return write_tables(argv[2]);
+    tu_source_path("tests/golden/v1", dir, sizeof dir);
+    char p[1200], q[1200];
+    setenv("LMZ_MODEL_PATH", "", 1);
+
+    /* 1. the committed model loads and keeps its hash */
+    lmz_model *m = NULL;
+    lmz_err err;
+    lmz_status rc = lmz_model_load(gpath("tiny.lmzm", p, sizeof p), &m, &err);
+    if (rc) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    size_t hn = 0;
+    char *want_hash = (char *)tu_read_file(gpath("tiny.hash", q, sizeof q), &hn);
+    char hex[33];
+    lmz_model_hash_hex(m, hex);
+    CHECK(want_hash && hn >= 32 && memcmp(want_hash, hex, 32) == 0);
+    free(want_hash);
+
+    /* 2. the frequency tables of every chunk are the recorded ones */
+    size_t n = 0;
+    uint8_t *data = tu_read_file(gpath("sampled.bin", p, sizeof p), &n);
+    FILE *tf = fopen(gpath("tables.txt", q, sizeof q), "r");
+    CHECK(data && tf);
+    lmz_scratch *s = lmz_scratch_create(&m->cfg);
+    int chunks = 0;
+    for (size_t off = 0; data && tf && off < n; off += (size_t)m->cfg.ctx, chunks++) {
+        int len = (int)(n - off < (size_t)m->cfg.ctx ? n - off : (size_t)m->cfg.ctx);
+        unsigned long long want = 0;
+        CHECK(fscanf(tf, "%llx", &want) == 1);
+        CHECK_EQ_INT(tables_hash(m, s, data + off, len), want);
+    }
+    CHECK(chunks >= 3);
+    if (tf)
+        fclose(tf);
+    lmz_scratch_free(s);
+
+    /* 3. the golden archives decode, and exercise the coder */
+    check_archive_decodes(gpath("sampled-embedded.lmz", p, sizeof p), data, n);
+    CHECK(coded_chunks(p) >= 2);
+    size_t bn = 0;
+    uint8_t *bdata = tu_read_file(gpath("builtin.bin", q, sizeof q), &bn);
+    CHECK(bdata != NULL);
+    if (bdata) {
+        check_archive_decodes(gpath("builtin.lmz", p, sizeof p), bdata, bn);
+        CHECK(coded_chunks(p) >= 1);
+    }
+
+    /* 4. compressing again gives the same payload bytes */
+    char model_path[1200];
+    gpath("tiny.lmzm", model_path, sizeof model_path);
+    check_recompress_payload(gpath("sampled-embedded.lmz", p, sizeof p),
+                             gpath("sampled.bin", q, sizeof q), model_path);
+    char bpath[1200];
+    check_recompress_payload(gpath("builtin.lmz", p, sizeof p), gpath("builtin.bin", bpath, sizeof bpath),
+                             "random-tiny");
+    free(bdata);
+    free(data);
+    lmz_model_free(m);
+    return tu_finish("golden");
+}
