@@ -197,7 +197,8 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
         info.model_bytes = lmz_model_bytes(m);
         snprintf(info.tool_version, sizeof info.tool_version, "%s", LMZ_VERSION_STRING);
         rc = lmz_archive_finish(w, &info, in.members, in.n, shipped ? NULL : m, err);
-        w = NULL; /* finish closes the writer, also on failure */
+        if (!rc)
+            w = NULL; /* finish freed it; on failure abort removes the temp file */
     }
     if (w)
         lmz_archive_abort(w);

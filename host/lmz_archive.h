@@ -55,33 +55,63 @@ typedef struct lmz_archive_writer lmz_archive_writer;
 /* Start an archive that will end up at path. Fails with LMZ_ERR_EXISTS when
  * path exists and force is 0 (checked again at rename). */
 lmz_status lmz_archive_create(const char *path, int force, lmz_archive_writer **out, lmz_err *err);
-/* Append one block (blocks come in raw order). */
+/* Append one block (blocks come in raw order): len payload bytes (1 to
+ * lmz_block_bound(raw_len)) that decode to raw_len bytes whose XXH64 is
+ * raw_xxh64. The bytes are copied. Holds at most one 1 MiB storage chunk of
+ * payload in memory. A write error (LMZ_ERR_IO "PATH: write failed: ...")
+ * sticks: every later call on w returns it. */
 lmz_status lmz_archive_append_block(lmz_archive_writer *w, const uint8_t *blk, size_t len,
                                     uint32_t raw_len, uint64_t raw_xxh64, lmz_err *err);
-/* Write index, members, attributes (info's counts and sizes are filled in by
- * the writer) and, if embed is not NULL, the model; then rename into place. */
+/* Write index, members, attributes and, if embed is not NULL, the model;
+ * then fsync and rename into place. From info the writer takes
+ * arith_version, chunk_size, chunks_per_block, kind, model_hash, model_name,
+ * model_bytes and tool_version ("" = this lmz's version); it sets
+ * format_version, raw_size, payload_size and nblocks itself, and with embed
+ * model_embedded = 1, model_hash = embed's hash and model_name = embed->name
+ * when info's is "". Before writing it runs the reader's checks on the
+ * result (LMZ_ERR_USAGE for an inconsistent description, LMZ_ERR_UNSAFE_NAME
+ * for a bad member name), so it never makes an archive lmz would refuse.
+ * On success w is freed; on failure w stays and the caller calls
+ * lmz_archive_abort. */
 lmz_status lmz_archive_finish(lmz_archive_writer *w, const lmz_archive_info *info,
                               const lmz_member *members, size_t nmembers,
                               const lmz_model *embed, lmz_err *err);
-/* Give up: close and remove the temporary file. Safe after a failed call. */
+/* Give up: close and remove the temporary file, free w. Safe after any
+ * failed call (not after a successful finish, which freed w). NULL is a
+ * no-op. */
 void lmz_archive_abort(lmz_archive_writer *w);
 
 typedef struct lmz_archive lmz_archive;
 
+/* Open and validate (docs/format.md, "Validation"): LMZ_ERR_IO (cannot
+ * read), LMZ_ERR_NOT_ARCHIVE, LMZ_ERR_TRUNCATED, LMZ_ERR_VERSION,
+ * LMZ_ERR_CORRUPT_INDEX (header, index or member table damaged),
+ * LMZ_ERR_UNSAFE_NAME. The index and members stay in memory (40 and ~32
+ * bytes each plus names). */
 lmz_status lmz_archive_open(const char *path, lmz_archive **out, lmz_err *err);
+/* NULL is a no-op. */
 void lmz_archive_close(lmz_archive *a);
 const lmz_archive_info *lmz_archive_get_info(const lmz_archive *a);
 const lmz_index_entry *lmz_archive_get_index(const lmz_archive *a, uint64_t *nblocks);
 const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers);
 /* Read block b's payload into buf (index[b].payload_len bytes) and check its
- * checksum: LMZ_ERR_CORRUPT_BLOCK "block N: payload checksum mismatch". */
+ * checksum: LMZ_ERR_CORRUPT_BLOCK "PATH: block N: payload checksum
+ * mismatch"; LMZ_ERR_RANGE if b >= nblocks. Not thread-safe against other
+ * calls on the same archive (HDF5 serialises anyway). */
 lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err);
-/* The embedded model (LMZ_ERR_MODEL_MISSING if the archive names a shipped
- * model instead). */
+/* The embedded model, loaded and checked like a model file and against
+ * model_hash (LMZ_ERR_MODEL_MISSING if the archive names a shipped model
+ * instead: find it with lmz_model_find_by_hash). */
 lmz_status lmz_archive_read_model(lmz_archive *a, lmz_model **out, lmz_err *err);
 
-/* 1 if name is safe to create under an output directory: relative, no ".."
- * component, no empty component, no backslash or NUL, not "." alone. */
+/* Longest member name, in bytes (UTF-8). */
+#define LMZ_MAX_MEMBER_NAME 4096
+
+/* 1 if name is safe to create under an output directory: 1 to
+ * LMZ_MAX_MEMBER_NAME bytes; relative ('/'-separated, no leading or trailing
+ * '/'); no empty, "." or ".." component; no backslash; no control character
+ * (bytes 0x01-0x1f, 0x7f). Names are canonical: "a/./b" and "./a" are
+ * refused too (docs/format.md, "Members"). */
 int lmz_member_name_safe(const char *name);
 
 #endif

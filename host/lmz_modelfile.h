@@ -13,15 +13,23 @@
 #include "lmz_model.h"
 
 /* Write m to path through a temporary file beside it and a rename; fails with
- * LMZ_ERR_EXISTS if path exists and force is 0. */
+ * LMZ_ERR_EXISTS if path exists and force is 0. m must pass
+ * lmz_model_validate and its hash must be current (lmz_model_compute_hash
+ * after the last change), else LMZ_ERR_MODEL_INVALID and nothing is
+ * written. The same model gives the same file bytes. */
 lmz_status lmz_model_save(const lmz_model *m, const char *path, int force, lmz_err *err);
 
-/* Read and validate a model file; checks the stored hash against the
- * recomputed one (LMZ_ERR_MODEL_INVALID if they differ). */
+/* Read and validate a model file: every dataset's type and shape is checked
+ * against the configuration before it is read, then the values
+ * (lmz_model_validate), then the stored hash against the recomputed one
+ * ("PATH: model hash mismatch (file damaged)"). Errors: LMZ_ERR_MODEL_MISSING
+ * (no such file), LMZ_ERR_MODEL_INVALID, LMZ_ERR_VERSION, LMZ_ERR_TRUNCATED,
+ * LMZ_ERR_IO. */
 lmz_status lmz_model_load(const char *path, lmz_model **out, lmz_err *err);
 
 /* The same, inside an open HDF5 file or group (loc is an hid_t). Used to
- * embed a model in an archive. */
+ * embed a model in an archive. Messages do not name a file; callers prefix
+ * one. */
 lmz_status lmz_model_h5_write(int64_t loc, const lmz_model *m, lmz_err *err);
 lmz_status lmz_model_h5_read(int64_t loc, lmz_model **out, lmz_err *err);
 
@@ -35,13 +43,18 @@ lmz_status lmz_model_builtin(const char *name, lmz_model **out, lmz_err *err);
  * directory lmz was built with, then <dir of the executable>/../models. */
 
 /* Find the model whose hash is hash_hex: the built-in models first, then
- * every *.lmzm file on the search path. LMZ_ERR_MODEL_MISSING naming the hash
- * and the directories searched when there is none. */
+ * every *.lmzm file on the search path (directory by directory, files in
+ * name order, reading only each file's hash attribute until one matches).
+ * LMZ_ERR_MODEL_MISSING naming the hash and the directories searched when
+ * there is none; a file that states the hash but fails to load gives its
+ * load error if no other file matches. */
 lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
                                   lmz_model **out, lmz_err *err);
 
-/* Resolve what a user typed after -m: a path to a model file, a built-in
- * name, or the name (file stem) of a model on the search path.
+/* Resolve what a user typed after -m, in this order: a built-in name; a
+ * path to a model file (spec contains '/' or names an existing file); the
+ * name of a model on the search path (<dir>/<spec>.lmzm, or <dir>/<spec>
+ * when spec ends in .lmzm).
  * *shipped is set to 1 when the model is built in or found on the search path
  * (the archive then names it by hash), 0 for a user's own file (embedded). */
 lmz_status lmz_model_resolve(const char *spec, const char *model_dir,

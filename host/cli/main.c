@@ -43,6 +43,8 @@ static const char usage_main[] =
     "  extract ARCHIVE (--block N | --range OFF:LEN | --member NAME) [-o FILE]\n"
     "  list ARCHIVE                  members, blocks, sizes, rates, model\n"
     "  verify ARCHIVE [--full]       check every checksum (--full: also decode)\n"
+    "  prepare KIND SOURCE... -o OUT turn text, images, audio into the paper's byte streams\n"
+    "  train DATA... -o MODEL        train a model on your data\n"
     "  version                       print the version\n"
     "\n"
     "'lmz COMMAND --help' shows a command's options.\n";

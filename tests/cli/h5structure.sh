@@ -6,7 +6,7 @@ echo "some text" >t.txt
 expect_ok "compress" "$LMZ" compress -q -m random-tiny s.bin t.txt -o a.lmz
 if ! command -v h5dump >/dev/null; then echo "h5dump missing"; exit 77; fi
 h5dump -H a.lmz >h.txt 2>&1 || fail "h5dump -H failed: $(head -5 h.txt)"
-for want in 'DATASET "payload"' 'DATASET "index"' 'DATASET "members"' \
+for want in 'DATASET "payload"' 'DATASET "index"' 'DATASET "members"' 'DATASET "member_names"' \
             'ATTRIBUTE "format"' 'ATTRIBUTE "format_version"' 'ATTRIBUTE "arith_version"' \
             'ATTRIBUTE "chunk_size"' 'ATTRIBUTE "chunks_per_block"' 'ATTRIBUTE "kind"' \
             'ATTRIBUTE "raw_size"' 'ATTRIBUTE "model_hash"' 'ATTRIBUTE "tool_version"' \
@@ -30,7 +30,8 @@ with h5py.File(a, "r") as f:
     assert int(idx["payload_len"].sum()) == f["payload"].shape[0] == int(at["payload_size"])
     assert (idx["raw_offset"][1:] == np.cumsum(idx["raw_len"])[:-1]).all()
     m = f["members"][()]
-    names = [x.decode() if isinstance(x, bytes) else x for x in m["name"]]
+    blob = f["member_names"][()].tobytes()
+    names = [blob[int(r["name_offset"]):int(r["name_offset"]) + int(r["name_len"])].decode() for r in m]
     assert names == ["s.bin", "t.txt"], names
     assert list(m["size"]) == [50000, 10]
     # a block stored raw (mode byte 1) holds the input bytes verbatim

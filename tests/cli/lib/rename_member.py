@@ -63,19 +63,22 @@ def main():
     shutil.copyfile(src, dst)
     with h5py.File(dst, "r+") as f:
         rows = f["members"][()]
-        names = [r["name"].decode() if isinstance(r["name"], bytes) else r["name"] for r in rows]
-        names[0] = name
-        dt = f["members"].dtype
-        new = np.empty(len(rows), dtype=dt)
-        for k, r in enumerate(rows):
-            new[k] = (names[k], r["offset"], r["size"], r["mode"])
+        blob = f["member_names"][()].tobytes()
+        names = [blob[int(r["name_offset"]):int(r["name_offset"]) + int(r["name_len"])] for r in rows]
+        names[0] = name.encode()
+        new = rows.copy()
+        pos = 0
+        for k in range(len(new)):
+            new[k]["name_offset"], new[k]["name_len"] = pos, len(names[k])
+            pos += len(names[k])
         del f["members"]
-        f.create_dataset("members", data=new, dtype=dt)
-        blob = b""
-        for k, r in enumerate(new):
-            nb = names[k].encode()
-            blob += struct.pack("<I", len(nb)) + nb + struct.pack("<QQI", int(r["offset"]), int(r["size"]), int(r["mode"]))
-        f.attrs.modify("members_xxh64", np.uint64(xxh64(blob)))
+        del f["member_names"]
+        f.create_dataset("members", data=new)
+        f.create_dataset("member_names", data=np.frombuffer(b"".join(names), dtype=np.uint8))
+        digest = b"".join(struct.pack("<I", len(nb)) + nb +
+                          struct.pack("<QQI", int(r["offset"]), int(r["size"]), int(r["mode"]))
+                          for nb, r in zip(names, new))
+        f.attrs.modify("members_xxh64", np.uint64(xxh64(digest)))
 
 
 if __name__ == "__main__":

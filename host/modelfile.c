@@ -1,0 +1,657 @@
+/* modelfile.c: model files (docs/format.md, "Model files"), the built-in
+ * models, and finding a model by hash or by name on the search path.
+ *
+ * A model file is untrusted input: every dataset's type and shape is checked
+ * against the configuration before it is read into the buffers that
+ * lmz_model_alloc sized from that configuration, and the model's hash is
+ * recomputed and compared with the one the file states. */
+#include "lmz_modelfile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "h5util.h"
+
+#define LMZ_MODEL_FORMAT_NAME "lmz-model"
+#define LMZ_MODEL_FORMAT_VERSION 1
+#define LMZ_MODEL_EXT ".lmzm"
+
+#ifndef LMZ_DEFAULT_MODEL_DIR
+#define LMZ_DEFAULT_MODEL_DIR "models"
+#endif
+
+/* ---- writing ---- */
+
+static int write_i8(hid_t loc, const char *name, int rank, const hsize_t *dims, const int8_t *v)
+{
+    return lmz_h5_write_array(loc, name, H5T_STD_I8LE, H5T_NATIVE_INT8, rank, dims, v);
+}
+
+static int write_i32(hid_t loc, const char *name, hsize_t n, const int32_t *v)
+{
+    hsize_t dims[1] = {n};
+    return lmz_h5_write_array(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, dims, v);
+}
+
+/* Group name with datasets w [out][in], mult, shift, bias [out]. */
+static int write_linear(hid_t loc, const char *name, const lmz_linear *l)
+{
+    hid_t g = lmz_h5_create_group(loc, name);
+    if (g < 0)
+        return -1;
+    hsize_t dims[2] = {(hsize_t)l->out, (hsize_t)l->in};
+    int rc = write_i8(g, "w", 2, dims, l->w) | write_i32(g, "mult", dims[0], l->mult) |
+             write_i32(g, "shift", dims[0], l->shift) | write_i32(g, "bias", dims[0], l->bias);
+    if (H5Gclose(g) < 0)
+        rc = -1;
+    return rc;
+}
+
+static int write_layers(hid_t loc, const lmz_model *m)
+{
+    hid_t layers = lmz_h5_create_group(loc, "layers");
+    if (layers < 0)
+        return -1;
+    int rc = 0;
+    for (int32_t i = 0; rc == 0 && i < m->cfg.n_layers; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", (int)i);
+        hid_t g = lmz_h5_create_group(layers, name);
+        if (g < 0) {
+            rc = -1;
+            break;
+        }
+        const lmz_layer *L = &m->layers[i];
+        rc = write_linear(g, "qkv", &L->qkv) | write_linear(g, "proj", &L->proj) |
+             write_linear(g, "ff1", &L->ff1) | write_linear(g, "ff2", &L->ff2);
+        if (H5Gclose(g) < 0)
+            rc = -1;
+    }
+    if (H5Gclose(layers) < 0)
+        rc = -1;
+    return rc;
+}
+
+static int write_model_attributes(hid_t loc, const lmz_model *m, const char *hash_hex)
+{
+    return lmz_h5_attr_write_str(loc, "format", LMZ_MODEL_FORMAT_NAME) |
+           lmz_h5_attr_write_u32(loc, "format_version", LMZ_MODEL_FORMAT_VERSION) |
+           lmz_h5_attr_write_u32(loc, "arith_version", (uint32_t)m->arith_version) |
+           lmz_h5_attr_write_i32(loc, "d_model", m->cfg.d_model) |
+           lmz_h5_attr_write_i32(loc, "n_layers", m->cfg.n_layers) |
+           lmz_h5_attr_write_i32(loc, "n_heads", m->cfg.n_heads) |
+           lmz_h5_attr_write_i32(loc, "d_ff", m->cfg.d_ff) |
+           lmz_h5_attr_write_i32(loc, "ctx", m->cfg.ctx) |
+           lmz_h5_attr_write_str(loc, "name", m->name) |
+           lmz_h5_attr_write_str(loc, "hash", hash_hex);
+}
+
+/* The hash m would have now; a model whose stored hash is stale would be
+ * written with a hash its own file contradicts. */
+static int hash_is_current(const lmz_model *m)
+{
+    lmz_model copy = *m; /* shares the tensors; compute_hash writes only .hash */
+    lmz_model_compute_hash(&copy);
+    return memcmp(copy.hash, m->hash, sizeof m->hash) == 0;
+}
+
+lmz_status lmz_model_h5_write(int64_t loc_id, const lmz_model *m, lmz_err *err)
+{
+    lmz_h5_init();
+    hid_t loc = (hid_t)loc_id;
+    lmz_status st = lmz_model_validate(m, err);
+    if (st != LMZ_OK)
+        return st;
+    if (!hash_is_current(m))
+        return lmz_err_set(err, LMZ_ERR_MODEL_INVALID,
+                           "model: its hash is out of date (lmz_model_compute_hash not called)");
+    if (memchr(m->name, '\0', sizeof m->name) == NULL)
+        return lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "model: name is not terminated");
+    char hex[33];
+    lmz_model_hash_hex(m, hex);
+    hsize_t emb_dims[2] = {256, (hsize_t)m->cfg.d_model};
+    errno = 0;
+    int rc = write_model_attributes(loc, m, hex) | write_i8(loc, "emb", 2, emb_dims, m->emb) |
+             write_i32(loc, "emb_mult", 256, m->emb_mult) |
+             write_i32(loc, "emb_shift", 256, m->emb_shift) | write_layers(loc, m) |
+             write_linear(loc, "head", &m->head);
+    if (rc != 0)
+        return lmz_err_set(err, LMZ_ERR_IO, "model: write failed: %s", lmz_h5_strerror(errno));
+    return LMZ_OK;
+}
+
+lmz_status lmz_model_save(const lmz_model *m, const char *path, int force, lmz_err *err)
+{
+    lmz_h5_init();
+    lmz_tmpfile tmp;
+    lmz_status st = lmz_tmpfile_create(&tmp, path, force, err);
+    if (st != LMZ_OK)
+        return st;
+    hid_t fcpl = lmz_h5_fcpl(), fapl = lmz_h5_fapl(), file = -1;
+    errno = 0;
+    if (fcpl >= 0 && fapl >= 0)
+        file = H5Fcreate(tmp.tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    int e = errno;
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (file < 0) {
+        lmz_tmpfile_discard(&tmp);
+        return lmz_err_set(err, LMZ_ERR_IO, "%s: cannot create: %s", path, lmz_h5_strerror(e));
+    }
+    lmz_err we;
+    st = lmz_model_h5_write(file, m, &we);
+    errno = 0;
+    herr_t closed = H5Fclose(file);
+    if (st == LMZ_OK && closed < 0)
+        st = lmz_err_set(&we, LMZ_ERR_IO, "write failed: %s", lmz_h5_strerror(errno));
+    if (st != LMZ_OK) {
+        lmz_tmpfile_discard(&tmp);
+        return lmz_err_set(err, st, "%s: %s", path, we.msg);
+    }
+    st = lmz_tmpfile_commit(&tmp, err); /* its messages name the path */
+    if (st != LMZ_OK)
+        lmz_tmpfile_discard(&tmp);
+    return st;
+}
+
+/* ---- reading ---- */
+
+static lmz_status bad_dataset(const char *group, const char *name, lmz_err *err)
+{
+    return lmz_err_set(err, LMZ_ERR_MODEL_INVALID,
+                       "model: dataset %s%s%s is missing or does not match the configuration",
+                       group, group[0] ? "/" : "", name);
+}
+
+/* Read dataset name of loc after checking that it is a signed integer of
+ * elem_size bytes with exactly the given dims; group names it in messages. */
+static lmz_status read_tensor(hid_t loc, const char *group, const char *name, size_t elem_size,
+                              int rank, const hsize_t *dims, void *buf, lmz_err *err)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return bad_dataset(group, name, err);
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0)
+        return bad_dataset(group, name, err);
+    hid_t mtype = elem_size == 1 ? H5T_NATIVE_INT8 : H5T_NATIVE_INT32;
+    int ok = lmz_h5_check_int_dataset(ds, elem_size, H5T_SGN_2, rank, dims) == 0 &&
+             H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    H5Dclose(ds);
+    return ok ? LMZ_OK : bad_dataset(group, name, err);
+}
+
+static lmz_status read_linear(hid_t loc, const char *group, lmz_linear *l, lmz_err *err)
+{
+    if (H5Lexists(loc, group, H5P_DEFAULT) <= 0)
+        return lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "model: group %s is missing", group);
+    hid_t g = H5Gopen2(loc, group, H5P_DEFAULT);
+    if (g < 0)
+        return lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "model: group %s is unreadable", group);
+    hsize_t dims[2] = {(hsize_t)l->out, (hsize_t)l->in};
+    lmz_status st = read_tensor(g, group, "w", 1, 2, dims, l->w, err);
+    if (st == LMZ_OK)
+        st = read_tensor(g, group, "mult", 4, 1, dims, l->mult, err);
+    if (st == LMZ_OK)
+        st = read_tensor(g, group, "shift", 4, 1, dims, l->shift, err);
+    if (st == LMZ_OK)
+        st = read_tensor(g, group, "bias", 4, 1, dims, l->bias, err);
+    H5Gclose(g);
+    return st;
+}
+
+static lmz_status read_tensors(hid_t loc, lmz_model *m, lmz_err *err)
+{
+    hsize_t emb_dims[2] = {256, (hsize_t)m->cfg.d_model}, scale_dims[1] = {256};
+    lmz_status st = read_tensor(loc, "", "emb", 1, 2, emb_dims, m->emb, err);
+    if (st == LMZ_OK)
+        st = read_tensor(loc, "", "emb_mult", 4, 1, scale_dims, m->emb_mult, err);
+    if (st == LMZ_OK)
+        st = read_tensor(loc, "", "emb_shift", 4, 1, scale_dims, m->emb_shift, err);
+    static const char *const parts[4] = {"qkv", "proj", "ff1", "ff2"};
+    for (int32_t i = 0; st == LMZ_OK && i < m->cfg.n_layers; i++) {
+        lmz_linear *lin[4] = {&m->layers[i].qkv, &m->layers[i].proj, &m->layers[i].ff1,
+                              &m->layers[i].ff2};
+        for (int p = 0; st == LMZ_OK && p < 4; p++) {
+            char group[48];
+            snprintf(group, sizeof group, "layers/%d/%s", (int)i, parts[p]);
+            st = read_linear(loc, group, lin[p], err);
+        }
+    }
+    if (st == LMZ_OK)
+        st = read_linear(loc, "head", &m->head, err);
+    return st;
+}
+
+static lmz_status bad_model_attribute(const char *name, lmz_err *err)
+{
+    return lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "model: attribute '%s' is missing or invalid",
+                       name);
+}
+
+static lmz_status read_i32_attr(hid_t loc, const char *name, int32_t *out, lmz_err *err)
+{
+    int64_t v;
+    if (lmz_h5_attr_read_int(loc, name, INT32_MIN, INT32_MAX, &v) < 0)
+        return bad_model_attribute(name, err);
+    *out = (int32_t)v;
+    return LMZ_OK;
+}
+
+/* format, versions and configuration: everything needed to size the model. */
+static lmz_status read_model_header(hid_t loc, lmz_config *cfg, int32_t *arith, lmz_err *err)
+{
+    char format[16];
+    if (lmz_h5_attr_read_str(loc, "format", format, sizeof format) < 0 ||
+        strcmp(format, LMZ_MODEL_FORMAT_NAME) != 0)
+        return lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "not an lmz model");
+    int32_t version = 0;
+    lmz_status st = read_i32_attr(loc, "format_version", &version, err);
+    if (st != LMZ_OK)
+        return st;
+    if (version > LMZ_MODEL_FORMAT_VERSION)
+        return lmz_err_set(err, LMZ_ERR_VERSION,
+                           "model file format version %d is newer than this lmz supports (%d)",
+                           (int)version, LMZ_MODEL_FORMAT_VERSION);
+    if (version < 1)
+        return bad_model_attribute("format_version", err);
+    if ((st = read_i32_attr(loc, "arith_version", arith, err)) != LMZ_OK)
+        return st;
+    if (*arith > LMZ_ARITH_VERSION)
+        return lmz_err_set(err, LMZ_ERR_VERSION,
+                           "model arithmetic version %d is newer than this lmz supports (%d)",
+                           (int)*arith, LMZ_ARITH_VERSION);
+    if ((st = read_i32_attr(loc, "d_model", &cfg->d_model, err)) == LMZ_OK &&
+        (st = read_i32_attr(loc, "n_layers", &cfg->n_layers, err)) == LMZ_OK &&
+        (st = read_i32_attr(loc, "n_heads", &cfg->n_heads, err)) == LMZ_OK &&
+        (st = read_i32_attr(loc, "d_ff", &cfg->d_ff, err)) == LMZ_OK)
+        st = read_i32_attr(loc, "ctx", &cfg->ctx, err);
+    if (st != LMZ_OK)
+        return st;
+    return lmz_config_validate(cfg, err);
+}
+
+lmz_status lmz_model_h5_read(int64_t loc_id, lmz_model **out, lmz_err *err)
+{
+    lmz_h5_init();
+    hid_t loc = (hid_t)loc_id;
+    *out = NULL;
+    lmz_config cfg;
+    int32_t arith = 0;
+    char name[64], stated_hash[64];
+    lmz_status st = read_model_header(loc, &cfg, &arith, err);
+    if (st != LMZ_OK)
+        return st;
+    if (lmz_h5_attr_read_str(loc, "name", name, sizeof name) < 0)
+        return bad_model_attribute("name", err);
+    if (lmz_h5_attr_read_str(loc, "hash", stated_hash, sizeof stated_hash) < 0)
+        return bad_model_attribute("hash", err);
+    lmz_model *m = lmz_model_alloc(&cfg);
+    if (!m)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for the model");
+    m->arith_version = arith;
+    memcpy(m->name, name, sizeof m->name);
+    st = read_tensors(loc, m, err);
+    if (st == LMZ_OK)
+        st = lmz_model_validate(m, err);
+    if (st == LMZ_OK) {
+        char hex[33];
+        lmz_model_compute_hash(m);
+        lmz_model_hash_hex(m, hex);
+        if (strcmp(hex, stated_hash) != 0)
+            st = lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "model hash mismatch (file damaged)");
+    }
+    if (st != LMZ_OK) {
+        lmz_model_free(m);
+        return st;
+    }
+    *out = m;
+    return LMZ_OK;
+}
+
+/* Open a model file read-only; a message names path. */
+static hid_t open_model_file(const char *path, lmz_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0) {
+        lmz_err_set(err, errno == ENOENT ? LMZ_ERR_MODEL_MISSING : LMZ_ERR_IO, "%s: %s", path,
+                    strerror(errno));
+        return -1;
+    }
+    hid_t f = S_ISREG(sb.st_mode) ? lmz_h5_open_read(path) : -1;
+    if (f < 0) {
+        if (lmz_h5_error_has_minor(H5E_TRUNCATED))
+            lmz_err_set(err, LMZ_ERR_TRUNCATED, "%s: file is truncated", path);
+        else
+            lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "%s: not an lmz model", path);
+    }
+    return f;
+}
+
+lmz_status lmz_model_load(const char *path, lmz_model **out, lmz_err *err)
+{
+    lmz_h5_init();
+    *out = NULL;
+    hid_t f = open_model_file(path, err);
+    if (f < 0)
+        return err ? err->code : LMZ_ERR_MODEL_INVALID;
+    lmz_err e;
+    lmz_status st = lmz_model_h5_read(f, out, &e);
+    H5Fclose(f);
+    if (st != LMZ_OK)
+        return lmz_err_set(err, st, "%s: %s", path, e.msg);
+    return LMZ_OK;
+}
+
+/* ---- built-in models ---- */
+
+static const struct builtin {
+    const char *name;
+    const char *preset;
+} builtins[] = {
+    {"random-tiny", "tiny"},
+    {"random-200k", "200k"},
+    {"random-800k", "800k"},
+    {"random-3.2m", "3.2m"},
+};
+#define NBUILTINS (sizeof builtins / sizeof builtins[0])
+
+/* Seed of every built-in model; part of the format (docs/format.md). */
+#define BUILTIN_SEED 1
+
+static const struct builtin *find_builtin(const char *name)
+{
+    for (size_t i = 0; i < NBUILTINS; i++)
+        if (strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    return NULL;
+}
+
+static lmz_model *make_builtin(const struct builtin *b)
+{
+    lmz_config cfg;
+    if (lmz_config_preset(b->preset, &cfg) != 0)
+        return NULL;
+    lmz_model *m = lmz_model_alloc(&cfg);
+    if (!m)
+        return NULL;
+    lmz_model_init_random(m, BUILTIN_SEED);
+    /* The name is not part of the hash. */
+    snprintf(m->name, sizeof m->name, "%s", b->name);
+    return m;
+}
+
+lmz_status lmz_model_builtin(const char *name, lmz_model **out, lmz_err *err)
+{
+    *out = NULL;
+    const struct builtin *b = name ? find_builtin(name) : NULL;
+    if (!b)
+        return lmz_err_set(err, LMZ_ERR_MODEL_MISSING, "no built-in model named '%s'",
+                           name ? name : "");
+    if (!(*out = make_builtin(b)))
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for model %s", name);
+    return LMZ_OK;
+}
+
+/* The built-ins' hashes, computed once each on first need (building the
+ * 3.2m model takes a few milliseconds). */
+static pthread_mutex_t builtin_lock = PTHREAD_MUTEX_INITIALIZER;
+static char builtin_hash[NBUILTINS][33];
+
+/* Hash of builtin i, or "" if it could not be built. */
+static void builtin_hash_hex(size_t i, char out[33])
+{
+    pthread_mutex_lock(&builtin_lock);
+    if (!builtin_hash[i][0]) {
+        lmz_model *m = make_builtin(&builtins[i]);
+        if (m)
+            lmz_model_hash_hex(m, builtin_hash[i]);
+        lmz_model_free(m);
+    }
+    memcpy(out, builtin_hash[i], 33);
+    pthread_mutex_unlock(&builtin_lock);
+}
+
+/* ---- the search path ---- */
+
+#define MAX_SEARCH_DIRS 64
+
+typedef struct search_path {
+    char *dirs[MAX_SEARCH_DIRS];
+    size_t n;
+} search_path;
+
+static void add_dir(search_path *sp, const char *dir, size_t len)
+{
+    if (len == 0 || sp->n == MAX_SEARCH_DIRS)
+        return;
+    for (size_t i = 0; i < sp->n; i++)
+        if (strlen(sp->dirs[i]) == len && strncmp(sp->dirs[i], dir, len) == 0)
+            return;
+    char *copy = strndup(dir, len);
+    if (copy)
+        sp->dirs[sp->n++] = copy;
+}
+
+/* <directory of the running executable>/../models, if it can be found. */
+static void add_exe_models_dir(search_path *sp)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/../models", exe);
+    add_dir(sp, dir, strlen(dir));
+}
+
+static void search_path_init(search_path *sp, const char *model_dir)
+{
+    sp->n = 0;
+    if (model_dir)
+        add_dir(sp, model_dir, strlen(model_dir));
+    const char *env = getenv("LMZ_MODEL_PATH");
+    while (env && *env) {
+        const char *colon = strchr(env, ':');
+        size_t len = colon ? (size_t)(colon - env) : strlen(env);
+        add_dir(sp, env, len);
+        env = colon ? colon + 1 : NULL;
+    }
+    add_dir(sp, LMZ_DEFAULT_MODEL_DIR, strlen(LMZ_DEFAULT_MODEL_DIR));
+    add_exe_models_dir(sp);
+}
+
+static void search_path_free(search_path *sp)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        free(sp->dirs[i]);
+    sp->n = 0;
+}
+
+/* "dir1, dir2, ..." for messages, cut to fit. */
+static void search_path_describe(const search_path *sp, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sp->n && len + 1 < cap; i++) {
+        int w = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", sp->dirs[i]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (sp->n == 0)
+        snprintf(buf, cap, "(no directories)");
+}
+
+static int has_model_ext(const char *name)
+{
+    size_t n = strlen(name), e = strlen(LMZ_MODEL_EXT);
+    return n > e && strcmp(name + n - e, LMZ_MODEL_EXT) == 0;
+}
+
+static int model_entry_filter(const struct dirent *d)
+{
+    return d->d_name[0] != '.' && has_model_ext(d->d_name);
+}
+
+/* The hash a model file states, without loading the model; "" if it is not
+ * a readable model file. */
+static void stated_hash(const char *path, char out[64])
+{
+    out[0] = '\0';
+    hid_t f = lmz_h5_open_read(path);
+    if (f < 0)
+        return;
+    char format[16];
+    if (lmz_h5_attr_read_str(f, "format", format, sizeof format) < 0 ||
+        strcmp(format, LMZ_MODEL_FORMAT_NAME) != 0 ||
+        lmz_h5_attr_read_str(f, "hash", out, 64) < 0)
+        out[0] = '\0';
+    H5Fclose(f);
+}
+
+/* Look through dir's *.lmzm files (in name order) for hash_hex. Returns 1
+ * and sets *out when found; a file that states the hash but fails to load
+ * leaves its error in *first_err (if not set yet) and the search goes on. */
+static int search_dir_for_hash(const char *dir, const char *hash_hex, lmz_model **out,
+                               lmz_err *first_err)
+{
+    struct dirent **entries = NULL;
+    int n = scandir(dir, &entries, model_entry_filter, alphasort);
+    if (n < 0)
+        return 0;
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX], hash[64];
+        if (!found && snprintf(path, sizeof path, "%s/%s", dir, entries[i]->d_name) <
+                          (int)sizeof path) {
+            stated_hash(path, hash);
+            if (strcmp(hash, hash_hex) == 0) {
+                lmz_err e;
+                if (lmz_model_load(path, out, &e) == LMZ_OK)
+                    found = 1;
+                else if (first_err->code == LMZ_OK)
+                    *first_err = e;
+            }
+        }
+        free(entries[i]);
+    }
+    free(entries);
+    return found;
+}
+
+lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
+                                  lmz_model **out, lmz_err *err)
+{
+    lmz_h5_init();
+    *out = NULL;
+    for (size_t i = 0; i < NBUILTINS; i++) {
+        char h[33];
+        builtin_hash_hex(i, h);
+        if (strcmp(h, hash_hex) == 0)
+            return lmz_model_builtin(builtins[i].name, out, err);
+    }
+    search_path sp;
+    search_path_init(&sp, model_dir);
+    lmz_err first_err;
+    lmz_err_clear(&first_err);
+    int found = 0;
+    for (size_t i = 0; !found && i < sp.n; i++)
+        found = search_dir_for_hash(sp.dirs[i], hash_hex, out, &first_err);
+    char dirs[1024];
+    search_path_describe(&sp, dirs, sizeof dirs);
+    search_path_free(&sp);
+    if (found)
+        return LMZ_OK;
+    if (first_err.code != LMZ_OK)
+        return lmz_err_set(err, first_err.code, "%s", first_err.msg);
+    return lmz_err_set(err, LMZ_ERR_MODEL_MISSING,
+                       "model %s not found (searched the built-in models and %s)", hash_hex,
+                       dirs);
+}
+
+static int is_regular_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* <dir>/<name>.lmzm (or <dir>/<name> when name already ends in .lmzm) on
+ * the search path. */
+static int find_named_on_path(const search_path *sp, const char *name, char *path, size_t cap)
+{
+    const char *ext = has_model_ext(name) ? "" : LMZ_MODEL_EXT;
+    for (size_t i = 0; i < sp->n; i++) {
+        int w = snprintf(path, cap, "%s/%s%s", sp->dirs[i], name, ext);
+        if (w > 0 && (size_t)w < cap && is_regular_file(path))
+            return 1;
+    }
+    return 0;
+}
+
+lmz_status lmz_model_resolve(const char *spec, const char *model_dir, lmz_model **out,
+                             int *shipped, lmz_err *err)
+{
+    lmz_h5_init();
+    *out = NULL;
+    *shipped = 0;
+    if (!spec || !*spec)
+        return lmz_err_set(err, LMZ_ERR_USAGE, "empty model name");
+    if (find_builtin(spec)) {
+        *shipped = 1;
+        return lmz_model_builtin(spec, out, err);
+    }
+    /* A path (it has a '/', or names an existing file): the user's own. */
+    if (strchr(spec, '/') || is_regular_file(spec))
+        return lmz_model_load(spec, out, err);
+    search_path sp;
+    search_path_init(&sp, model_dir);
+    char path[PATH_MAX], dirs[1024];
+    int found = find_named_on_path(&sp, spec, path, sizeof path);
+    search_path_describe(&sp, dirs, sizeof dirs);
+    search_path_free(&sp);
+    if (!found)
+        return lmz_err_set(err, LMZ_ERR_MODEL_MISSING,
+                           "model '%s' not found: not a file, a built-in model or a model in %s",
+                           spec, dirs);
+    lmz_status st = lmz_model_load(path, out, err);
+    if (st == LMZ_OK)
+        *shipped = 1;
+    return st;
+}
+
+/* ---- defaults ---- */
+
+/* The model each --kind uses when -m is not given. All kinds use the
+ * built-in random model until trained models ship. */
+static const struct {
+    const char *kind;
+    const char *model;
+} default_models[] = {
+    {"text", "random-200k"},
+    {"image", "random-200k"},
+    {"audio", "random-200k"},
+    {"bytes", "random-200k"},
+};
+#define DEFAULT_MODEL_FALLBACK "random-200k"
+
+const char *lmz_default_model_for_kind(const char *kind)
+{
+    for (size_t i = 0; kind && i < sizeof default_models / sizeof default_models[0]; i++)
+        if (strcmp(default_models[i].kind, kind) == 0)
+            return default_models[i].model;
+    return DEFAULT_MODEL_FALLBACK;
+}
