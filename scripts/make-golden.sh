@@ -6,17 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/make-golden.sh tests/golden/vN}
 [[ -e $out ]] && { echo "$out exists: golden vectors are never regenerated" >&2; exit 1; }
-b=build/tests
+bd=${LMZ_BUILD:-build}; b=$bd/tests
 mkdir -p "$out"
 $b/lmz_mkmodel tiny 42 golden-tiny "$out/tiny.lmzm" >"$out/tiny.hash"
 $b/lmz_sample "$out/tiny.lmzm" 6000 1 "$out/sampled.bin" 3
-build/lmz compress -q -T 1 -m "$out/tiny.lmzm" "$out/sampled.bin" -o "$out/sampled-embedded.lmz"
+lmz=$(readlink -f "$bd/lmz")
+(cd "$out" && "$lmz" compress -q -T 1 -m ./tiny.lmzm sampled.bin -o sampled-embedded.lmz)
 $b/lmz_sample random-tiny 5000 2 "$out/builtin.bin" 3
-build/lmz compress -q -T 1 -m random-tiny "$out/builtin.bin" -o "$out/builtin.lmz"
+(cd "$out" && "$lmz" compress -q -T 1 -m random-tiny builtin.bin -o builtin.lmz)
 $b/test_golden --write-tables "$out"
 cat >"$out/README.md" <<TXT
 Golden vectors, made $(date -u +%Y-%m-%d) by scripts/make-golden.sh with lmz
-$(build/lmz version). Never regenerate: tests/test_golden.c decodes them forever.
+$($bd/lmz version). Never regenerate: tests/test_golden.c decodes them forever.
 
 - tiny.lmzm: the tiny preset with seeded random weights (seed 42); tiny.hash its hash
 - sampled.bin: 6000 bytes sampled from that model (so they are range-coded)
