@@ -10,34 +10,14 @@
 #include "lmz_datasets.h"
 #include "testutil.h"
 
-typedef struct membuf {
-    uint8_t *p;
-    size_t n, cap;
-} membuf;
-
-static lmz_status mem_write(void *ctx, const uint8_t *buf, size_t n, lmz_err *err)
-{
-    membuf *m = ctx;
-    if (m->n + n > m->cap) {
-        size_t cap = (m->n + n) * 2;
-        uint8_t *p = realloc(m->p, cap);
-        if (!p)
-            return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-        m->p = p;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->n, buf, n);
-    m->n += n;
-    return LMZ_OK;
-}
 
 /* Prepare several files into one stream, as lmz prepare does. */
-static lmz_status prep_audio(const char *const *paths, int n, membuf *m, lmz_ds_info *info,
+static lmz_status prep_audio(const char *const *paths, int n, tu_membuf *m, lmz_ds_info *info,
                              lmz_err *e)
 {
     memset(m, 0, sizeof *m);
     lmz_err_clear(e);
-    lmz_ds_sink s = {.write = mem_write, .ctx = m};
+    lmz_ds_sink s = {.write = tu_membuf_write, .ctx = m};
     for (int i = 0; i < n; i++) {
         lmz_status rc = lmz_ds_prepare_file(LMZ_DS_AUDIO, paths[i], &s, info, e);
         if (rc)
@@ -189,7 +169,7 @@ static void test_wav(const char *dir)
     /* b: 1100 samples, less than a chunk. Concatenated, a and b would make
      * two chunks (4100 samples); each file alone makes one and none. */
     CHECK(write_wav(b, s, 1100, 1, 16, 1));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     const char *one[] = {a};
@@ -214,7 +194,7 @@ static void test_wav_rejected(const char *dir)
 {
     char p[512];
     int16_t *s = samples(4096);
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     const char *one[] = {p};
@@ -237,7 +217,7 @@ static void test_wav_truncated(const char *dir)
     char full[512], cut[512];
     snprintf(full, sizeof full, "%s/a.wav", dir);
     snprintf(cut, sizeof cut, "%s/cut.wav", dir);
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     const char *one[] = {cut};
@@ -264,7 +244,7 @@ static void test_flac(const char *dir)
     snprintf(cut, sizeof cut, "%s/cut.flac", dir);
     int16_t *s = samples(5000);
     CHECK(write_flac(p, s, 5000, 1, 16));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     const char *one[] = {p};
@@ -315,7 +295,7 @@ static void test_not_audio(const char *dir)
     FILE *f = fopen(p, "wb");
     fputs("hello, not audio at all\n", f);
     fclose(f);
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     const char *one[] = {p};
@@ -331,10 +311,10 @@ static void test_limit(const char *dir)
     snprintf(p, sizeof p, "%s/long.wav", dir);
     int16_t *s = samples(10000);
     CHECK(write_wav(p, s, 10000, 1, 16, 0));
-    membuf m = {0};
+    tu_membuf m = {0};
     lmz_err e;
     lmz_ds_info in;
-    lmz_ds_sink sink = {.write = mem_write, .ctx = &m, .limit = 4096};
+    lmz_ds_sink sink = {.write = tu_membuf_write, .ctx = &m, .limit = 4096};
     CHECK_EQ_INT(lmz_ds_prepare_file(LMZ_DS_AUDIO, p, &sink, &in, &e), LMZ_OK);
     CHECK_EQ_INT(m.n, 4096);
     CHECK(sink.full);

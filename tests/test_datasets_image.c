@@ -16,32 +16,12 @@
 
 /* ---- a sink into memory ---- */
 
-typedef struct membuf {
-    uint8_t *p;
-    size_t n, cap;
-} membuf;
 
-static lmz_status mem_write(void *ctx, const uint8_t *buf, size_t n, lmz_err *err)
-{
-    membuf *m = ctx;
-    if (m->n + n > m->cap) {
-        size_t cap = (m->n + n) * 2;
-        uint8_t *p = realloc(m->p, cap);
-        if (!p)
-            return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-        m->p = p;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->n, buf, n);
-    m->n += n;
-    return LMZ_OK;
-}
-
-static lmz_status prep_image(const char *path, membuf *m, lmz_ds_info *info, lmz_err *e)
+static lmz_status prep_image(const char *path, tu_membuf *m, lmz_ds_info *info, lmz_err *e)
 {
     memset(m, 0, sizeof *m);
     lmz_err_clear(e);
-    lmz_ds_sink s = {.write = mem_write, .ctx = m};
+    lmz_ds_sink s = {.write = tu_membuf_write, .ctx = m};
     return lmz_ds_prepare_file(LMZ_DS_IMAGE, path, &s, info, e);
 }
 
@@ -208,7 +188,7 @@ static void test_png_rgb_patches(const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/rgb.png", dir);
     CHECK(write_png(path, 129, 70, PNG_COLOR_TYPE_RGB, 8, px_rgb_xy));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
@@ -254,7 +234,7 @@ static void test_png_gray(const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/gray.png", dir);
     CHECK(write_png(path, 64, 32, PNG_COLOR_TYPE_GRAY, 8, px_gray_xy));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
@@ -291,7 +271,7 @@ static void test_png_small(const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/small.png", dir);
     CHECK(write_png(path, 63, 100, PNG_COLOR_TYPE_GRAY, 8, px_gray_xy));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
@@ -313,7 +293,7 @@ static void test_png_truncated(const char *dir)
     size_t n;
     free(tu_read_file(full, &n));
     truncate_copy(full, cut, n / 2);
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(cut, &m, &in, &e), LMZ_ERR_TRUNCATED);
@@ -328,7 +308,7 @@ static void test_jpeg_flat_gray(const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/flat.jpg", dir);
     CHECK(write_jpeg(path, 130, 64, JCS_GRAYSCALE, px_flat77));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
@@ -349,7 +329,7 @@ static void test_jpeg_rgb_structure(const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/tex.jpg", dir);
     CHECK(write_jpeg(path, 201, 99, JCS_RGB, px_texture));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
@@ -382,7 +362,7 @@ static void test_jpeg_cmyk(const char *dir)
     char path[512];
     snprintf(path, sizeof path, "%s/cmyk.jpg", dir);
     CHECK(write_jpeg(path, 64, 32, JCS_CMYK, px_cmyk));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
@@ -401,7 +381,7 @@ static void test_jpeg_truncated(const char *dir)
     snprintf(cut, sizeof cut, "%s/cut.jpg", dir);
     size_t n;
     free(tu_read_file(full, &n));
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     /* Cut in the middle of the image data, and inside the header. */
@@ -423,7 +403,7 @@ static void test_not_an_image(const char *dir)
     FILE *f = fopen(path, "wb");
     fputs("not an image\n", f);
     fclose(f);
-    membuf m;
+    tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
     CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_ERR_USAGE);
@@ -438,8 +418,8 @@ static void test_patcher_limit(void)
 {
     lmz_ds_patcher p;
     lmz_err e;
-    membuf m = {0};
-    lmz_ds_sink s = {.write = mem_write, .ctx = &m, .limit = 2048};
+    tu_membuf m = {0};
+    lmz_ds_sink s = {.write = tu_membuf_write, .ctx = &m, .limit = 2048};
     CHECK_EQ_INT(lmz_ds_patcher_init(&p, 128, &e), LMZ_OK);
     uint8_t row[128];
     for (int y = 0; y < 64; y++) {

@@ -14,26 +14,6 @@
 #include "lmz_datasets.h"
 #include "testutil.h"
 
-typedef struct membuf {
-    uint8_t *p;
-    size_t n, cap;
-} membuf;
-
-static lmz_status mem_write(void *ctx, const uint8_t *buf, size_t n, lmz_err *err)
-{
-    membuf *m = ctx;
-    if (m->n + n > m->cap) {
-        size_t cap = (m->n + n) * 2;
-        uint8_t *p = realloc(m->p, cap);
-        if (!p)
-            return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-        m->p = p;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->n, buf, n);
-    m->n += n;
-    return LMZ_OK;
-}
 
 static void write_bytes(const char *path, const void *b, size_t n)
 {
@@ -57,9 +37,9 @@ static void test_kinds(void)
 
 static void test_sink_limit(void)
 {
-    membuf m = {0};
+    tu_membuf m = {0};
     lmz_err e;
-    lmz_ds_sink s = {.write = mem_write, .ctx = &m, .limit = 10};
+    lmz_ds_sink s = {.write = tu_membuf_write, .ctx = &m, .limit = 10};
     uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     CHECK_EQ_INT(lmz_ds_emit(&s, b, 8, &e), LMZ_OK);
     CHECK(!s.full);
@@ -81,10 +61,10 @@ static void test_text(const char *dir)
     uint8_t *b = malloc(n);
     tu_fill_random(b, n, 7);
     write_bytes(p, b, n);
-    membuf m = {0};
+    tu_membuf m = {0};
     lmz_err e;
     lmz_ds_info in;
-    lmz_ds_sink s = {.write = mem_write, .ctx = &m};
+    lmz_ds_sink s = {.write = tu_membuf_write, .ctx = &m};
     CHECK_EQ_INT(lmz_ds_prepare_file(LMZ_DS_TEXT, p, &s, &in, &e), LMZ_OK);
     CHECK_EQ_INT(m.n, n);
     CHECK_EQ_INT(in.bytes, n);
@@ -99,20 +79,20 @@ static void test_text(const char *dir)
  * output for seed 0 is 0xe220a8397b1dcdaf (the published splitmix64 value). */
 static void test_random(void)
 {
-    membuf m = {0}, m2 = {0};
+    tu_membuf m = {0}, m2 = {0};
     lmz_err e;
     lmz_ds_info in;
-    lmz_ds_sink s = {.write = mem_write, .ctx = &m};
+    lmz_ds_sink s = {.write = tu_membuf_write, .ctx = &m};
     CHECK_EQ_INT(lmz_ds_random(0, 100003, &s, &in, &e), LMZ_OK);
     CHECK_EQ_INT(m.n, 100003);
     static const uint8_t first[8] = {0xaf, 0xcd, 0x1d, 0x7b, 0x39, 0xa8, 0x20, 0xe2};
     CHECK(m.n >= 8 && memcmp(m.p, first, 8) == 0);
-    lmz_ds_sink s2 = {.write = mem_write, .ctx = &m2};
+    lmz_ds_sink s2 = {.write = tu_membuf_write, .ctx = &m2};
     CHECK_EQ_INT(lmz_ds_random(0, 5000, &s2, &in, &e), LMZ_OK);
     CHECK(memcmp(m.p, m2.p, 5000) == 0); /* a prefix: same seed, same bytes */
     free(m2.p);
-    m2 = (membuf){0};
-    lmz_ds_sink s3 = {.write = mem_write, .ctx = &m2};
+    m2 = (tu_membuf){0};
+    lmz_ds_sink s3 = {.write = tu_membuf_write, .ctx = &m2};
     CHECK_EQ_INT(lmz_ds_random(1, 5000, &s3, &in, &e), LMZ_OK);
     CHECK(memcmp(m.p, m2.p, 5000) != 0);
     free(m.p);

@@ -86,3 +86,19 @@ void tu_rmtree(const char *dir)
     if (system(cmd) != 0)
         fprintf(stderr, "warning: could not remove %s\n", dir);
 }
+
+lmz_status tu_membuf_write(void *ctx, const uint8_t *buf, size_t n, lmz_err *err)
+{
+    tu_membuf *m = ctx;
+    if (m->n + n > m->cap) {
+        size_t cap = (m->n + n) * 2;
+        uint8_t *p = realloc(m->p, cap);
+        if (!p)
+            return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
+        m->p = p;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->n, buf, n);
+    m->n += n;
+    return LMZ_OK;
+}

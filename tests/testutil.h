@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lmz_error.h"
+
 /* Exit code that ctest reads as "skipped". */
 #define TEST_SKIP 77
 
@@ -46,5 +48,13 @@ const char *tu_source_path(const char *rel, char *buf, size_t cap);
 /* A fresh temporary directory (mkdtemp), removed by tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+
+/* A growing memory buffer with a write callback of the (ctx, buf, n, err)
+ * shape that lmz's sinks take. */
+typedef struct tu_membuf {
+    uint8_t *p;
+    size_t n, cap;
+} tu_membuf;
+lmz_status tu_membuf_write(void *ctx, const uint8_t *buf, size_t n, lmz_err *err);
 
 #endif
