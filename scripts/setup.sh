@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libhdf5-dev hdf5-tools libxxhash-dev
           zlib1g-dev liblzma-dev xz-utils gzip
-          libjpeg62-turbo-dev libpng-dev libflac-dev libzstd-dev libbz2-dev)
+          libjpeg62-turbo-dev libpng-dev libflac-dev libzstd-dev libbz2-dev
+          libopenblas-openmp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,397 @@
+/* trainer.c: the training loop: random windows, data-parallel steps over
+ * threads, the schedules, validation, checkpoints and the progress callback.
+ *
+ * A step runs in one OpenMP parallel region. Its windows are cut into
+ * micro-batches, and the micro-batches dealt to at most MAX_SLOTS gradient
+ * slots (micro-batch k to slot k mod S, in order). Threads take whole slots
+ * as they become free (dynamic scheduling: a thread slowed by another
+ * process on its core does not hold the step up), each slot's gradient is
+ * accumulated in a fixed order, the slots are summed in slot order, and the
+ * gradient norm is summed over fixed blocks: so a step's result does not
+ * depend on the thread count or on which thread ran what. Then AdamW runs
+ * over disjoint parameter ranges. Nothing is split finer than a window, so
+ * a step has a handful of barriers whatever the model. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "tr_trainer.h"
+
+/* Windows per micro-batch: enough rows for efficient matrix products,
+ * few enough that a layer's activations stay in cache. */
+#define MICRO_TOKENS 2048
+/* Gradient slots per step: enough to balance two to a few threads. */
+#define MAX_SLOTS 16
+/* Parameters per block of the gradient norm's fixed-order sum. */
+#define NORM_BLOCK 4096
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+lmz_status tr_trainer_alloc(const lmz_train_opts *o, lmz_trainer **out, lmz_err *err)
+{
+    lmz_status st = lmz_train_opts_validate(o, err);
+    if (st != LMZ_OK)
+        return st;
+    lmz_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "train: out of memory");
+    t->o = *o;
+    t->fm = lmz_fmodel_create(&o->cfg);
+    if (t->fm) {
+        const size_t n = t->fm->nparams;
+        t->m = calloc(n, sizeof *t->m);
+        t->v = calloc(n, sizeof *t->v);
+        t->kind = malloc(n);
+    }
+    if (!t->fm || !t->m || !t->v || !t->kind) {
+        lmz_trainer_free(t);
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "train: out of memory");
+    }
+    lmz_ftensor ts[8 + 12 * LMZ_MAX_LAYERS];
+    const int nt = lmz_fmodel_tensors(&o->cfg, ts, (int)(sizeof ts / sizeof ts[0]));
+    for (int i = 0; i < nt; i++)
+        memset(t->kind + ts[i].offset, i == 0 ? TR_KIND_EMB : ts[i].kind, ts[i].size);
+    t->prog.val_bpb = NAN;
+    t->prog.train_bpb = NAN;
+    *out = t;
+    return LMZ_OK;
+}
+
+lmz_status lmz_trainer_create(const lmz_train_opts *o, lmz_trainer **out, lmz_err *err)
+{
+    lmz_status st = tr_trainer_alloc(o, out, err);
+    if (st != LMZ_OK)
+        return st;
+    lmz_fmodel_init((*out)->fm, o->seed);
+    (*out)->rng = o->seed * UINT64_C(0x2545f4914f6cdd1d) + 1;
+    return LMZ_OK;
+}
+
+lmz_train_opts *lmz_trainer_opts(lmz_trainer *t)
+{
+    return &t->o;
+}
+
+const lmz_fmodel *lmz_trainer_model(const lmz_trainer *t)
+{
+    return t->fm;
+}
+
+const lmz_train_progress *lmz_trainer_progress(const lmz_trainer *t)
+{
+    return &t->prog;
+}
+
+static void free_run_buffers(lmz_trainer *t)
+{
+    if (t->acts)
+        for (int i = 0; i < t->nth; i++)
+            tr_acts_free(t->acts[i]);
+    free(t->acts);
+    free(t->grads);
+    free(t->qparams);
+    t->acts = NULL;
+    t->grads = NULL;
+    t->qparams = NULL;
+    t->acts_nb = t->acts_T = 0;
+}
+
+void lmz_trainer_free(lmz_trainer *t)
+{
+    if (!t)
+        return;
+    free_run_buffers(t);
+    lmz_fmodel_free(t->fm);
+    free(t->m);
+    free(t->v);
+    free(t->kind);
+    free(t);
+}
+
+/* The fraction of the budget spent: the larger of steps and time. */
+static double budget_frac(const lmz_trainer *t)
+{
+    double f = 0;
+    if (t->o.max_steps > 0)
+        f = fmax(f, (double)t->prog.step / (double)t->o.max_steps);
+    if (t->o.max_seconds > 0)
+        f = fmax(f, t->prog.seconds / t->o.max_seconds);
+    return f;
+}
+
+static int stage_ctx(const lmz_train_opts *o, double frac)
+{
+    for (int k = 0; k < o->n_stages; k++)
+        if (frac < o->stages[k].until || k == o->n_stages - 1)
+            return o->stages[k].ctx;
+    return o->cfg.ctx;
+}
+
+static double lr_at(const lmz_train_opts *o, int64_t step, double frac)
+{
+    /* A short step budget shortens the warmup to a tenth of it. */
+    double wu = o->warmup_steps;
+    if (o->max_steps > 0 && wu > 0.1 * (double)o->max_steps)
+        wu = fmax(1.0, 0.1 * (double)o->max_steps);
+    const double warm = wu > 0 ? fmin(1.0, (double)(step + 1) / wu) : 1.0;
+    const double p = fmin(fmax(frac, 0.0), 1.0), lo = o->lr_min;
+    const double k = o->decay == LMZ_DECAY_LINEAR ? 1.0 - (1.0 - lo) * p
+                                                  : lo + (1.0 - lo) * 0.5 * (1.0 + cos(M_PI * p));
+    return o->lr * warm * k;
+}
+
+/* Per-thread activations for micro-batches of nb windows of T tokens. */
+static lmz_status ensure_acts(lmz_trainer *t, int nb, int T, lmz_err *err)
+{
+    if (t->acts && t->acts_nb == nb && t->acts_T == T)
+        return LMZ_OK;
+    if (t->acts)
+        for (int i = 0; i < t->nth; i++) {
+            tr_acts_free(t->acts[i]);
+            t->acts[i] = NULL;
+        }
+    if (!t->acts)
+        t->acts = calloc((size_t)t->nth, sizeof *t->acts);
+    int ok = t->acts != NULL;
+    for (int i = 0; ok && i < t->nth; i++)
+        ok = (t->acts[i] = tr_acts_create(&t->fm->cfg, nb, T)) != NULL;
+    if (!ok)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "train: out of memory for activations");
+    t->acts_nb = nb;
+    t->acts_T = T;
+    return LMZ_OK;
+}
+
+/* One optimizer step on B windows of T tokens in micro-batches of mb;
+ * returns the mean loss in nats per token. */
+static double train_step(lmz_trainer *t, const uint8_t *data, size_t n, int B, int T, int mb,
+                         float lr, size_t *starts, double *work)
+{
+    const size_t np = t->fm->nparams;
+    const int fq = t->fm->folded && t->o.qat > 0;
+    const int nmb = (B + mb - 1) / mb, S = nmb < MAX_SLOTS ? nmb : MAX_SLOTS;
+    const size_t nblocks = (np + NORM_BLOCK - 1) / NORM_BLOCK;
+    double *slot_loss = work, *block_sq = work + MAX_SLOTS;
+    for (int w = 0; w < B; w++)
+        starts[w] = (size_t)(((tr_splitmix64(&t->rng) >> 32) * (uint64_t)(n - (size_t)T + 1)) >> 32);
+    if (fq)
+        tr_fq_params(&t->fm->cfg, t->fm->params, t->qparams);
+    const float dscale = 1.0f / ((float)B * (float)T);
+    const int64_t step = t->prog.step + 1;
+    float clip = 1.0f;
+#pragma omp parallel num_threads(t->nth)
+    {
+#ifdef _OPENMP
+        tr_acts *a = t->acts[omp_get_thread_num()];
+#else
+        tr_acts *a = t->acts[0];
+#endif
+        tr_params P;
+        tr_params_view(&t->fm->cfg, fq ? t->qparams : t->fm->params, &P);
+#pragma omp for schedule(dynamic, 1)
+        for (int s = 0; s < S; s++) {
+            float *g = t->grads + (size_t)s * np;
+            tr_params G;
+            tr_params_view(&t->fm->cfg, g, &G);
+            memset(g, 0, np * sizeof *g);
+            double loss = 0;
+            for (int k = s; k < nmb; k += S) {
+                const int w = k * mb, nb = B - w < mb ? B - w : mb;
+                tr_acts_load(a, data, starts + w, nb, T);
+                loss += tr_forward(&P, a, fq, dscale);
+                tr_backward(&P, &G, a);
+            }
+            slot_loss[s] = loss;
+        }
+        /* Sum the slots into slot 0, in slot order, block by block. */
+#pragma omp for schedule(static)
+        for (size_t b = 0; b < nblocks; b++) {
+            const size_t lo = b * NORM_BLOCK, hi = lo + NORM_BLOCK < np ? lo + NORM_BLOCK : np;
+            double sq = 0;
+            for (size_t i = lo; i < hi; i++) {
+                float v = t->grads[i];
+                for (int k = 1; k < S; k++)
+                    v += t->grads[(size_t)k * np + i];
+                t->grads[i] = v;
+                sq += (double)v * v;
+            }
+            block_sq[b] = sq;
+        }
+#pragma omp single
+        {
+            double sumsq = 0;
+            for (size_t b = 0; b < nblocks; b++)
+                sumsq += block_sq[b];
+            const double norm = sqrt(sumsq);
+            if (t->o.grad_clip > 0 && norm > t->o.grad_clip)
+                clip = (float)(t->o.grad_clip / norm);
+        }
+#pragma omp for schedule(static)
+        for (size_t b = 0; b < nblocks; b++) {
+            const size_t lo = b * NORM_BLOCK, hi = lo + NORM_BLOCK < np ? lo + NORM_BLOCK : np;
+            tr_adamw(t, t->grads, lo, hi, lr, clip, step);
+        }
+    }
+    double loss = 0;
+    for (int s = 0; s < S; s++)
+        loss += slot_loss[s];
+    return loss / ((double)B * T);
+}
+
+/* Validation: the chunks of val (each from an empty context), or when
+ * eval_bytes is smaller, that many bytes' worth of whole chunks spread
+ * evenly over the split. */
+static lmz_status validate(lmz_trainer *t, const uint8_t *val, size_t nval, double *bpb,
+                           lmz_err *err)
+{
+    const int chunk = t->fm->cfg.ctx;
+    const int fq = t->fm->folded && t->o.qat > 0;
+    const size_t nchunks = nval / (size_t)chunk;
+    const size_t want = t->o.eval_bytes > 0 ? (size_t)t->o.eval_bytes / (size_t)chunk : 0;
+    if (want == 0 || want >= nchunks)
+        return lmz_fmodel_eval(t->fm, val, nval, chunk, fq, t->nth, bpb, err);
+    uint8_t *buf = malloc(want * (size_t)chunk);
+    if (!buf)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "train: out of memory");
+    for (size_t k = 0; k < want; k++)
+        memcpy(buf + k * chunk, val + (k * nchunks / want) * (size_t)chunk, (size_t)chunk);
+    lmz_status st = lmz_fmodel_eval(t->fm, buf, want * (size_t)chunk, chunk, fq, t->nth, bpb, err);
+    free(buf);
+    return st;
+}
+
+lmz_status lmz_trainer_run(lmz_trainer *t, const uint8_t *train, size_t ntrain,
+                           const uint8_t *val, size_t nval, const lmz_train_hooks *hooks,
+                           lmz_err *err)
+{
+    lmz_status st = lmz_train_opts_validate(&t->o, err);
+    if (st != LMZ_OK)
+        return st;
+    if (!train || ntrain < 2)
+        return lmz_err_set(err, LMZ_ERR_USAGE, "train: need at least 2 bytes of training data");
+    const lmz_train_hooks none = {0};
+    if (!hooks)
+        hooks = &none;
+    free_run_buffers(t);
+    tr_blas_single_thread();
+    t->nth = tr_threads(t->o.nthreads);
+    const size_t np = t->fm->nparams;
+    t->grads = malloc((size_t)MAX_SLOTS * np * sizeof *t->grads);
+    t->qparams = malloc(np * sizeof *t->qparams);
+    /* The most windows a step can have: at the shortest window. */
+    int64_t minT = t->o.cfg.ctx;
+    for (int k = 0; k < t->o.n_stages; k++)
+        minT = t->o.stages[k].ctx < minT ? t->o.stages[k].ctx : minT;
+    if ((size_t)minT > ntrain)
+        minT = (int64_t)ntrain;
+    const int64_t maxB = (t->o.batch_tokens + minT / 2) / minT + 1;
+    size_t *starts = malloc((size_t)maxB * sizeof *starts);
+    double *work = malloc((MAX_SLOTS + (np + NORM_BLOCK - 1) / NORM_BLOCK) * sizeof *work);
+    if (!t->grads || !t->qparams || !starts || !work) {
+        free(starts);
+        free(work);
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "train: out of memory");
+    }
+    if (t->prog.step == 0)
+        lmz_fmodel_init_unigram(t->fm, train, ntrain);
+
+    double last_ckpt = t->prog.seconds, rate_t0 = t->prog.seconds, rate_busy = 0;
+    int64_t rate_tokens = 0;
+    st = LMZ_OK;
+    for (;;) {
+        const double frac = budget_frac(t);
+        if (frac >= 1.0)
+            break;
+        const double t0 = now_s();
+        int T = stage_ctx(&t->o, frac);
+        if ((size_t)T > ntrain)
+            T = (int)ntrain;
+        int B = (int)((t->o.batch_tokens + T / 2) / T);
+        if (B < 1)
+            B = 1;
+        int mb = MICRO_TOKENS / T;
+        if (mb < 1)
+            mb = 1;
+        if (mb > B)
+            mb = B;
+        st = ensure_acts(t, mb, T, err);
+        if (st != LMZ_OK)
+            break;
+        if (t->o.qat > 0 && frac >= 1.0 - t->o.qat && !t->fm->folded)
+            tr_trainer_fold(t);
+        const double lr = lr_at(&t->o, t->prog.step, frac);
+        const double loss = train_step(t, train, ntrain, B, T, mb, (float)lr, starts, work);
+        const double busy = now_s() - t0;
+
+        lmz_train_progress *p = &t->prog;
+        p->step++;
+        p->tokens += (int64_t)B * T;
+        p->lr = lr;
+        p->ctx = T;
+        p->qat = t->fm->folded && t->o.qat > 0;
+        p->train_bpb = loss / M_LN2;
+        p->val_bpb = NAN;
+        p->checkpointed = 0;
+        rate_busy += busy;
+        rate_tokens += (int64_t)B * T;
+        if (rate_busy > 0) {
+            p->tokens_per_s = (double)rate_tokens / rate_busy;
+            p->gflops = p->tokens_per_s * lmz_train_flops_per_token(&t->fm->cfg, T) * 1e-9;
+        }
+        p->seconds += busy;
+        if (p->seconds - rate_t0 > 5.0) { /* a fresh rate window every ~5 s */
+            rate_t0 = p->seconds;
+            rate_busy = 0;
+            rate_tokens = 0;
+        }
+        if (!isfinite(loss)) {
+            st = lmz_err_set(err, LMZ_ERR_GENERIC,
+                             "train: the loss diverged at step %lld (try a lower --lr)",
+                             (long long)p->step);
+            break;
+        }
+        p->frac = budget_frac(t);
+        p->done = p->frac >= 1.0;
+        const double e0 = now_s();
+        if (val && nval > 0 && t->o.eval_every > 0 && p->step % t->o.eval_every == 0 && !p->done) {
+            st = validate(t, val, nval, &p->val_bpb, err);
+            if (st != LMZ_OK)
+                break;
+        }
+        if (hooks->checkpoint && hooks->checkpoint_every > 0 &&
+            p->seconds - last_ckpt >= hooks->checkpoint_every && !p->done) {
+            st = lmz_trainer_save(t, hooks->checkpoint, err);
+            if (st != LMZ_OK)
+                break;
+            p->checkpointed = 1;
+            last_ckpt = p->seconds;
+        }
+        p->seconds += now_s() - e0; /* the budget counts validation and checkpoints too */
+        p->frac = budget_frac(t);
+        if (p->done && val && nval > 0) {
+            st = validate(t, val, nval, &p->val_bpb, err);
+            if (st != LMZ_OK)
+                break;
+        }
+        if (hooks->progress && hooks->progress(hooks->ctx, p))
+            break;
+    }
+    free(starts);
+    free(work);
+    if (st == LMZ_OK && hooks->checkpoint) {
+        st = lmz_trainer_save(t, hooks->checkpoint, err);
+        if (st == LMZ_OK)
+            t->prog.checkpointed = 1;
+    }
+    return st;
+}
