@@ -635,13 +635,14 @@ lmz_status lmz_model_resolve(const char *spec, const char *model_dir, lmz_model 
 
 /* ---- defaults ---- */
 
-/* The model each --kind uses when -m is not given. All kinds use the
- * built-in random model until trained models ship. */
+/* The model each --kind uses when -m is not given: a shipped model in
+ * models/ (found by name on the search path), or the built-in random model
+ * for kinds that have no trained model yet. */
 static const struct {
     const char *kind;
     const char *model;
 } default_models[] = {
-    {"text", "random-200k"},
+    {"text", "text-200k-1"}, /* models/text-200k-1.lmzm */
     {"image", "random-200k"},
     {"audio", "random-200k"},
     {"bytes", "random-200k"},
