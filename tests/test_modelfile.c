@@ -226,7 +226,14 @@ static void test_builtins(void)
     lmz_model_free(m);
     CHECK_EQ_INT(lmz_model_builtin("random-huge", &m, &err), LMZ_ERR_MODEL_MISSING);
     CHECK(m == NULL);
-    CHECK(strcmp(lmz_default_model_for_kind("text"), "random-200k") == 0);
+    /* text's default is the shipped trained model, and it must resolve from
+     * the models/ directory lmz was built with */
+    CHECK(strcmp(lmz_default_model_for_kind("text"), "text-200k-1") == 0);
+    int shipped = 0;
+    CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind("text"), NULL, &m, &shipped, &err), LMZ_OK);
+    CHECK(m && shipped == 1 && m->cfg.d_model == 64);
+    lmz_model_free(m);
+    m = NULL;
     CHECK(strcmp(lmz_default_model_for_kind("audio"), "random-200k") == 0);
     CHECK(lmz_default_model_for_kind("something") != NULL);
 }
