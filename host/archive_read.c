@@ -44,6 +44,12 @@ static int starts_with_hdf5_signature(const char *path)
 
 static lmz_status open_hdf5(lmz_archive *a, lmz_err *err)
 {
+    int sb = lmz_h5_superblock_version(a->path);
+    if (sb == 0 || sb == 1)
+        return lmz_err_set(err, LMZ_ERR_NOT_ARCHIVE,
+                           "%s: not an lmz archive (HDF5 superblock version %d has no metadata "
+                           "checksums; lmz archives have version 2 or later)",
+                           a->path, sb);
     a->file = lmz_h5_open_read(a->path);
     if (a->file >= 0)
         return LMZ_OK;

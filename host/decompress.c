@@ -1,5 +1,13 @@
 /* decompress.c: every member back, bit-exact, each file appearing only when
- * complete and checked. */
+ * complete and checked.
+ *
+ * With salvage (lmz decompress --salvage) a damaged block does not stop the
+ * run: every block that passes its checksums is written as usual, a damaged
+ * block's raw bytes are written as zeros (so every member keeps its size and
+ * every intact byte stays at its offset, which matters for fixed-size
+ * records), and each damaged block is reported with the members and byte
+ * ranges it covered. Nothing wrong is ever handed back as if it were right:
+ * the zeros are named, and the run ends with LMZ_ERR_CORRUPT_BLOCK. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +15,81 @@
 
 #include "outfile.h"
 #include "rawcursor.h"
+
+/* What a salvaging decompress keeps track of. */
+typedef struct salvage {
+    int on;
+    FILE *report;
+    const lmz_member *mem;
+    size_t nm;
+    uint64_t damaged;
+    uint64_t first;          /* first damaged block */
+} salvage;
+
+/* Report damaged block b of r (err says why): its raw range and the part
+ * of each member it covered, all written as zeros. */
+static void report_damage(salvage *sv, const lmz_reader *r, uint64_t b, const lmz_err *why)
+{
+    if (sv->damaged++ == 0)
+        sv->first = b;
+    if (!sv->report)
+        return;
+    const lmz_index_entry *e = &r->index[b];
+    uint64_t lo = e->raw_offset, hi = e->raw_offset + e->raw_len;
+    fprintf(sv->report, "damaged: block %llu (raw bytes %llu..%llu) written as zeros",
+            (unsigned long long)b, (unsigned long long)lo, (unsigned long long)(hi - 1));
+    /* members overlapping [lo, hi): the first one ending past lo, by bisection */
+    size_t a = 0, z = sv->nm;
+    while (a < z) {
+        size_t mid = a + (z - a) / 2;
+        if (sv->mem[mid].offset + sv->mem[mid].size <= lo)
+            a = mid + 1;
+        else
+            z = mid;
+    }
+    const char *sep = ": ";
+    for (size_t k = a; k < sv->nm && sv->mem[k].offset < hi; k++) {
+        const lmz_member *m = &sv->mem[k];
+        if (m->size == 0)
+            continue;
+        uint64_t s = lo > m->offset ? lo - m->offset : 0;
+        uint64_t t = (hi < m->offset + m->size ? hi : m->offset + m->size) - m->offset;
+        fprintf(sv->report, "%s%s bytes %llu..%llu", sep, m->name, (unsigned long long)s,
+                (unsigned long long)(t - 1));
+        sep = ", ";
+    }
+    fprintf(sv->report, " (%s)\n", why->msg);
+    fflush(sv->report);
+}
+
+/* lmz_rawcursor_next, except that with salvage a damaged block becomes
+ * zeros and is reported instead of ending the run. */
+static lmz_status next_bytes(lmz_rawcursor *c, salvage *sv, uint64_t want, const uint8_t **ptr,
+                             uint32_t *got, lmz_err *err)
+{
+    if (sv->on && c->used == c->have && c->block < c->r->nblocks) {
+        const lmz_index_entry *e = &c->r->index[c->block];
+        lmz_err why;
+        lmz_err_clear(&why);
+        lmz_status rc = lmz_reader_decode_block(c->r, c->block, 0, e->raw_len, c->payload, c->raw,
+                                                &why);
+        if (rc == LMZ_ERR_CORRUPT_BLOCK) {
+            memset(c->raw, 0, e->raw_len);
+            report_damage(sv, c->r, c->block, &why);
+        } else if (rc) {
+            if (err)
+                *err = why;
+            return rc;
+        }
+        c->block++;
+        c->have = e->raw_len;
+        c->used = 0;
+        c->done += e->raw_len;
+        if (c->pg)
+            lmz_progress_update(c->pg, c->done, c->r->info->raw_size, c->done);
+    }
+    return lmz_rawcursor_next(c, want, ptr, got, err);
+}
 
 static int is_dir(const char *p)
 {
@@ -21,12 +104,13 @@ static int path_exists(const char *p)
 }
 
 /* Copy size bytes of the raw stream into o. */
-static lmz_status copy_out(lmz_rawcursor *cur, lmz_outfile *o, uint64_t size, lmz_err *err)
+static lmz_status copy_out(lmz_rawcursor *cur, salvage *sv, lmz_outfile *o, uint64_t size,
+                           lmz_err *err)
 {
     while (size) {
         const uint8_t *p;
         uint32_t got;
-        lmz_status rc = lmz_rawcursor_next(cur, size, &p, &got, err);
+        lmz_status rc = next_bytes(cur, sv, size, &p, &got, err);
         if (rc)
             return rc;
         if (!got)
@@ -89,6 +173,7 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
     if (!rc)
         rc = lmz_reader_load_model(&r, &o->c, err);
 
+    salvage sv = {o->salvage, o->report, mem, nm, 0, 0};
     lmz_progress pg;
     lmz_progress_start(&pg, o->c.progress, "decompress");
     lmz_rawcursor cur;
@@ -99,7 +184,7 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
         lmz_outfile of;
         rc = lmz_outfile_open(&of, NULL, 1, 0, 0, err);
         if (!rc)
-            rc = copy_out(&cur, &of, r.info->raw_size, err);
+            rc = copy_out(&cur, &sv, &of, r.info->raw_size, err);
         if (!rc)
             rc = lmz_outfile_commit(&of, err);
         else
@@ -114,7 +199,7 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
         lmz_outfile of;
         rc = lmz_outfile_open(&of, p, o->c.force, dir_mode, mem[k].mode, err);
         if (!rc)
-            rc = copy_out(&cur, &of, mem[k].size, err);
+            rc = copy_out(&cur, &sv, &of, mem[k].size, err);
         if (!rc)
             rc = lmz_outfile_commit(&of, err);
         else
@@ -122,8 +207,15 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
         free(p);
     }
     lmz_progress_end(&pg);
+    if (!rc && sv.damaged)
+        rc = lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK,
+                         "%s: %llu of %llu blocks damaged (first: block %llu); their bytes were "
+                         "written as zeros",
+                         o->archive, (unsigned long long)sv.damaged,
+                         (unsigned long long)r.nblocks, (unsigned long long)sv.first);
     st->raw_bytes = cur.done;
     st->blocks = cur.block;
+    st->blocks_damaged = sv.damaged;
     st->payload_bytes = r.info ? r.info->payload_size : 0;
     lmz_rawcursor_free(&cur);
     lmz_reader_close(&r);

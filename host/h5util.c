@@ -1,6 +1,7 @@
 /* h5util.c: HDF5 helpers shared by the archive and the model files. */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "h5util.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,8 +97,29 @@ hid_t lmz_h5_fapl(void)
     return fapl;
 }
 
+int lmz_h5_superblock_version(const char *path)
+{
+    static const uint8_t signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    uint8_t head[9];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n < sizeof signature || memcmp(head, signature, sizeof signature) != 0)
+        return -1;
+    return n == sizeof head ? head[8] : -2;
+}
+
 hid_t lmz_h5_open_read(const char *path)
 {
+    /* Only what lmz writes: a superblock at offset 0 (HDF5 would also look
+     * after a user block) of version 2 or later (checksummed metadata). */
+    int sb = lmz_h5_superblock_version(path);
+    if (sb == -1 || sb == 0 || sb == 1) {
+        H5Eclear2(H5E_DEFAULT);
+        return -1;
+    }
     hid_t fapl = base_fapl();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
     if (fapl >= 0) {
@@ -278,24 +300,6 @@ int lmz_h5_attr_read_u64(hid_t loc, const char *name, uint64_t *out)
     return 0;
 }
 
-static int read_vlen_str(hid_t a, hid_t ftype, char *buf, size_t cap)
-{
-    int rc = -1;
-    char *s = NULL;
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    if (mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
-        H5Tset_cset(mt, H5Tget_cset(ftype)) >= 0 && H5Aread(a, mt, &s) >= 0 && s) {
-        if (strlen(s) < cap) {
-            strcpy(buf, s);
-            rc = 0;
-        }
-        H5free_memory(s);
-    }
-    if (mt >= 0)
-        H5Tclose(mt);
-    return rc;
-}
-
 static int read_fixed_str(hid_t a, hid_t ftype, char *buf, size_t cap)
 {
     size_t size = H5Tget_size(ftype);
@@ -325,13 +329,12 @@ int lmz_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t cap)
         return -1;
     int rc = -1;
     hid_t t = H5Aget_type(a);
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
-        htri_t vlen = H5Tis_variable_str(t);
-        if (vlen > 0)
-            rc = read_vlen_str(a, t, buf, cap);
-        else if (vlen == 0)
-            rc = read_fixed_str(a, t, buf, cap);
-    }
+    /* Fixed-length strings only. A variable-length string lives in HDF5's
+     * global heap, which has no checksum, and HDF5 1.10 overflows a buffer
+     * reading a damaged one (docs/hdf5-crashes.md): lmz never writes one,
+     * and refuses to read one. */
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0)
+        rc = read_fixed_str(a, t, buf, cap);
     if (t >= 0)
         H5Tclose(t);
     H5Aclose(a);
@@ -415,9 +418,20 @@ lmz_status lmz_tmpfile_create(lmz_tmpfile *t, const char *target, int force, lmz
         lmz_tmpfile_discard(t);
         return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
     }
-    snprintf(t->tmp, n, "%s/.%s.lmz-tmp-XXXXXX", dir, base_of(target));
+    /* What killed runs left here goes first; then our own file, locked so
+     * that no other lmz takes it for stale (outfile.h). */
+    lmz_tmp_clean(target);
+    int fd = -1;
+    for (int tries = 0; tries < 8; tries++) {
+        snprintf(t->tmp, n, "%s/.%s.lmz-tmp-XXXXXX", dir, base_of(target));
+        fd = mkstemp(t->tmp);
+        if (fd < 0 || lmz_tmp_lock(fd) == 0)
+            break;
+        close(fd); /* removed by another lmz before it was locked: again */
+        fd = -1;
+        errno = EAGAIN;
+    }
     free(dir);
-    int fd = mkstemp(t->tmp);
     if (fd < 0) {
         int e = errno;
         free(t->tmp);
@@ -426,11 +440,19 @@ lmz_status lmz_tmpfile_create(lmz_tmpfile *t, const char *target, int force, lmz
         return lmz_err_set(err, LMZ_ERR_IO, "%s: cannot create a file beside it: %s", target,
                            strerror(e));
     }
-    /* mkstemp makes the file 0600; an archive is an ordinary file. */
+    /* mkstemp makes the file 0600; an archive is an ordinary file. The fd
+     * stays open: it holds the lock until commit or discard. */
     (void)fchmod(fd, new_file_mode());
-    close(fd);
+    t->lock_fd1 = fd + 1;
     t->force = force;
     return LMZ_OK;
+}
+
+static void tmpfile_unlock(lmz_tmpfile *t)
+{
+    if (t->lock_fd1 > 0)
+        close(t->lock_fd1 - 1);
+    t->lock_fd1 = 0;
 }
 
 static lmz_status fsync_path(const char *path, const char *target, lmz_err *err)
@@ -489,6 +511,7 @@ lmz_status lmz_tmpfile_commit(lmz_tmpfile *t, lmz_err *err)
                            strerror(errno));
     }
     fsync_dir_of(t->target);
+    tmpfile_unlock(t);
     free(t->tmp);
     free(t->target);
     t->tmp = t->target = NULL;
@@ -499,6 +522,7 @@ void lmz_tmpfile_discard(lmz_tmpfile *t)
 {
     if (t->tmp)
         (void)unlink(t->tmp);
+    tmpfile_unlock(t);
     free(t->tmp);
     free(t->target);
     t->tmp = t->target = NULL;

@@ -27,8 +27,18 @@ int lmz_h5_error_has_minor(hid_t minor);
  * list the caller closes; < 0 on failure. */
 hid_t lmz_h5_fapl(void);
 /* Open path read-only with the same access properties (no file locks).
- * After a failure the HDF5 error stack still describes why. */
+ * After a failure the HDF5 error stack still describes why. A file whose
+ * superblock is not at offset 0, or is of version 0 or 1, is not opened at
+ * all (-1, nothing on the error stack): see lmz_h5_superblock_version. */
 hid_t lmz_h5_open_read(const char *path);
+/* The version of the HDF5 superblock at offset 0 of path (0..3 today), -1
+ * if the file does not start with HDF5's signature, -2 if it ends right
+ * after the signature (truncated; HDF5 says so). lmz writes version 2
+ * or later, where every piece of metadata carries a checksum, and reads
+ * nothing else: HDF5 1.10 parses the unchecksummed metadata of versions 0
+ * and 1 without enough care, and a damaged or crafted one crashes it
+ * (docs/hdf5-crashes.md). */
+int lmz_h5_superblock_version(const char *path);
 hid_t lmz_h5_fcpl(void);
 hid_t lmz_h5_gcpl(void);
 hid_t lmz_h5_dcpl(void);
@@ -53,9 +63,11 @@ int lmz_h5_attr_write_str(hid_t loc, const char *name, const char *s);
 int lmz_h5_attr_read_int(hid_t loc, const char *name, int64_t lo, int64_t hi, int64_t *out);
 /* The same for values that need the full u64 range. */
 int lmz_h5_attr_read_u64(hid_t loc, const char *name, uint64_t *out);
-/* Read a string attribute (fixed-length or variable-length) into buf of cap
- * bytes, NUL-terminated: 0 on success, -1 if missing, not a string, not one
- * element or not shorter than cap. */
+/* Read a fixed-length string attribute into buf of cap bytes,
+ * NUL-terminated: 0 on success, -1 if missing, not a string, a
+ * variable-length string (those live in HDF5's unchecksummed global heap,
+ * which HDF5 1.10 cannot read safely when damaged: docs/hdf5-crashes.md),
+ * not one element or not shorter than cap. */
 int lmz_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t cap);
 
 /* Check a dataset's element type and shape before reading it: its type
@@ -66,15 +78,19 @@ int lmz_h5_check_int_dataset(hid_t ds, size_t size, H5T_sign_t sign, int rank,
                              const hsize_t *dims);
 
 /* The temporary file of an atomic write: ".<basename>.lmz-tmp-XXXXXX" beside
- * the target. */
+ * the target, locked while it exists (host/outfile.h: a killed lmz's
+ * temporary file is unlocked, and the next lmz writing there removes it). */
 typedef struct lmz_tmpfile {
     char *target;
     char *tmp;
     int force;
+    int lock_fd1;   /* 1 + the fd holding the lock; 0 when none */
 } lmz_tmpfile;
 
-/* Refuse (LMZ_ERR_EXISTS) if target exists and force is 0, else create the
- * empty temporary file (mode 0666 & ~umask). */
+/* Refuse (LMZ_ERR_EXISTS) if target exists and force is 0, else remove the
+ * stale temporary files of killed runs in the target's directory
+ * (lmz_tmp_clean) and create the empty temporary file (mode 0666 & ~umask),
+ * locked. */
 lmz_status lmz_tmpfile_create(lmz_tmpfile *t, const char *target, int force, lmz_err *err);
 /* fsync the (closed) temporary file and rename it onto the target; without
  * force a target that appeared meanwhile is not replaced (LMZ_ERR_EXISTS).

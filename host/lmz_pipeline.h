@@ -56,6 +56,12 @@ typedef struct lmz_decompress_opts {
     const char *archive;
     const char *output;   /* -o: a directory, or a file for a single member; NULL: "." */
     int to_stdout;        /* -c: every member's bytes, in order, to stdout */
+    int salvage;          /* --salvage: a damaged block does not stop the run: its
+                             raw bytes are written as zeros (so every member keeps its
+                             size and every intact byte its offset), it is reported on
+                             report, and the result is LMZ_ERR_CORRUPT_BLOCK with the
+                             count (st->blocks_damaged) */
+    FILE *report;         /* salvage: one line per damaged block; NULL: none */
 } lmz_decompress_opts;
 
 lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *err);

@@ -327,8 +327,14 @@ static hid_t open_model_file(const char *path, lmz_err *err)
         return -1;
     }
     hid_t f = S_ISREG(sb.st_mode) ? lmz_h5_open_read(path) : -1;
+    int version = S_ISREG(sb.st_mode) ? lmz_h5_superblock_version(path) : -1;
     if (f < 0) {
-        if (lmz_h5_error_has_minor(H5E_TRUNCATED))
+        if (version == 0 || version == 1)
+            lmz_err_set(err, LMZ_ERR_MODEL_INVALID,
+                        "%s: not an lmz model (HDF5 superblock version %d has no metadata "
+                        "checksums; lmz model files have version 2 or later)",
+                        path, version);
+        else if (lmz_h5_error_has_minor(H5E_TRUNCATED))
             lmz_err_set(err, LMZ_ERR_TRUNCATED, "%s: file is truncated", path);
         else
             lmz_err_set(err, LMZ_ERR_MODEL_INVALID, "%s: not an lmz model", path);

@@ -1,8 +1,33 @@
 #!/usr/bin/env bash
-# The test command: set up (packages, build), then run every test with ctest.
+# The test command: set up (packages, build), then run every test with ctest,
+# twice:
+#   1. the Release build in build/;
+#   2. a sanitizer build in build-asan/: Debug, CUDA off, AddressSanitizer and
+#      UndefinedBehaviorSanitizer with -fno-sanitize-recover=all (any
+#      undefined behaviour aborts) and LeakSanitizer on (a leak fails the
+#      test; tests/lsan.supp suppresses only HDF5's own leaks on damaged
+#      files). LMZ_TEST_QUICK=1 makes the CLI tests use smaller inputs, so
+#      that the sanitizer pass (the model runs ~5x slower) fits in CI.
 # GPU tests and tests that need ../shared/data skip (not pass) when absent.
+# LMZ_TEST_NO_SANITIZERS=1 runs only the first pass. Extra arguments go to
+# cmake as -D options (both builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh "$@"
-cd build
-ctest --output-on-failure -j"$(nproc 2>/dev/null || echo 2)"
+jobs=$(nproc 2>/dev/null || echo 2)
+t0=$SECONDS
+(cd build && ctest --output-on-failure -j"$jobs")
+echo "test: Release pass took $((SECONDS - t0)) s" >&2
+[[ -n ${LMZ_TEST_NO_SANITIZERS:-} ]] && exit 0
+
+t1=$SECONDS
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O2"
+cmake -S . -B build-asan "$@" -DCMAKE_BUILD_TYPE=Debug -DLMZ_CUDA=OFF -DCMAKE_C_FLAGS="$san" >/dev/null
+cmake --build build-asan -j"$jobs" >build-asan/build.log 2>&1 ||
+  { tail -40 build-asan/build.log; echo "test: sanitizer build failed (build-asan/build.log)" >&2; exit 1; }
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LMZ_TEST_QUICK=1
+(cd build-asan && ctest --output-on-failure -j"$jobs")
+echo "test: sanitizer pass (build and ctest) took $((SECONDS - t1)) s" >&2

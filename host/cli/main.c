@@ -39,7 +39,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  compress FILE... -o ARCHIVE   compress files (-r: directories, -: stdin)\n"
-    "  decompress ARCHIVE [-o DIR|FILE] [-c]   give every member back\n"
+    "  decompress ARCHIVE [-o DIR|FILE] [-c] [--salvage]   give every member back\n"
     "  extract ARCHIVE (--block N | --range OFF:LEN | --member NAME) [-o FILE]\n"
     "  list ARCHIVE                  members, blocks, sizes, rates, model\n"
     "  verify ARCHIVE [--full]       check every checksum (--full: also decode)\n"
@@ -73,11 +73,15 @@ static void help(const char *cmd)
                "      --block-chunks N  2048-byte chunks per block (default 64)\n"
                "      --batch N       blocks in flight per batch (default 4)\n");
     else if (!strcmp(cmd, "decompress"))
-        printf("usage: lmz decompress ARCHIVE [-o DIR|FILE] [-c] [options]\n\n"
+        printf("usage: lmz decompress ARCHIVE [-o DIR|FILE] [-c] [--salvage] [options]\n\n"
                "Write every member back under DIR (default: the current directory), or to\n"
                "FILE when the archive has one member, or all of them in order to stdout (-c).\n\n"
                "  -o, --output PATH   output directory, or file for a one-member archive\n"
-               "  -c, --stdout        write to standard output\n");
+               "  -c, --stdout        write to standard output\n"
+               "      --salvage       go on past damaged blocks: write every intact block, write\n"
+               "                      a damaged block's bytes as zeros (members keep their size),\n"
+               "                      name each damaged block and the member bytes it held (on\n"
+               "                      stdout, or stderr with -c); exit 1 if any was damaged\n");
     else if (!strcmp(cmd, "extract"))
         printf("usage: lmz extract ARCHIVE (--block N | --range OFFSET:LENGTH | --member NAME)\n"
                "                  [-o FILE | -c] [options]\n\n"
@@ -106,12 +110,12 @@ static void help(const char *cmd)
 }
 
 enum { OPT_MODEL_DIR = 1000, OPT_DEVICE, OPT_NO_PROGRESS, OPT_KIND, OPT_BLOCK_CHUNKS, OPT_BATCH,
-       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL };
+       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL, OPT_SALVAGE };
 
 typedef struct cli {
     lmz_common_opts c;
     const char *output;
-    int recursive, to_stdout, full, quiet, no_progress;
+    int recursive, to_stdout, full, quiet, no_progress, salvage;
     const char *kind;
     uint32_t block_chunks;
     int have_block, have_range, have_member;
@@ -131,7 +135,8 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         {"kind", required_argument, 0, OPT_KIND}, {"block-chunks", required_argument, 0, OPT_BLOCK_CHUNKS},
         {"batch", required_argument, 0, OPT_BATCH}, {"block", required_argument, 0, OPT_BLOCK},
         {"range", required_argument, 0, OPT_RANGE}, {"member", required_argument, 0, OPT_MEMBER},
-        {"full", no_argument, 0, OPT_FULL},      {0, 0, 0, 0}};
+        {"full", no_argument, 0, OPT_FULL},      {"salvage", no_argument, 0, OPT_SALVAGE},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     opterr = 0;
     optind = 1;
@@ -186,6 +191,11 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         }
         case OPT_MEMBER: o->have_member = 1; o->member = optarg; break;
         case OPT_FULL: o->full = 1; break;
+        case OPT_SALVAGE:
+            if (strcmp(cmd, "decompress") != 0)
+                die_usage("--salvage is an option of decompress%s", "");
+            o->salvage = 1;
+            break;
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
         default: die_usage("unknown option '%s'", argv[optind - 1]);
         }
@@ -242,8 +252,11 @@ static int cmd_decompress(int argc, char **argv)
 {
     cli o;
     parse("decompress", argc, argv, &o);
+    /* Salvage reports each damaged block on stdout, as verify does, unless
+     * stdout carries the data. */
     lmz_decompress_opts d = {.c = o.c, .archive = one_archive(argc, argv, "decompress"),
-                             .output = o.output, .to_stdout = o.to_stdout};
+                             .output = o.output, .to_stdout = o.to_stdout,
+                             .salvage = o.salvage, .report = o.to_stdout ? stderr : stdout};
     if (o.to_stdout && o.output)
         die_usage("decompress: -c and -o exclude each other%s", "");
     lmz_stats st;

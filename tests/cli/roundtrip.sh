@@ -4,6 +4,8 @@
 # stdin, -c, single-member -o FILE, and a few MB of real text.
 source "$(dirname "$0")/lib/common.bash"
 M="-m random-tiny -q"
+# LMZ_TEST_QUICK (the sanitizer run): smaller random and sampled inputs
+if [[ -n ${LMZ_TEST_QUICK:-} ]]; then NR=100000 NS=60000; else NR=400000 NS=300000; fi
 
 rt() { # rt NAME: compress NAME alone, decompress to a file, compare
   local f=$1
@@ -17,18 +19,18 @@ head -c 1 /dev/urandom >one.bin; rt one.bin
 for n in 2047 2048 2049 131072 131073; do head -c $n /dev/urandom >r$n.bin; rt r$n.bin; done
 
 # Random bytes are stored: at most a few bytes per block of growth.
-head -c 400000 /dev/urandom >random.bin
+head -c $NR /dev/urandom >random.bin
 rt random.bin
 payload=$("$LMZ" list random.bin.lmz | awk '/^payload:/ {print $2}')
 blocks=$("$LMZ" list random.bin.lmz | awk '/^chunks:/ {print $7}')
-if [[ -n $payload && $payload -le $((400000 + 4 * blocks)) ]]; then ok "random: payload $payload for 400000 raw, $blocks blocks"
-else fail "random: payload $payload for 400000 raw bytes ($blocks blocks)"; fi
+if [[ -n $payload && $payload -le $((NR + 4 * blocks)) ]]; then ok "random: payload $payload for $NR raw, $blocks blocks"
+else fail "random: payload $payload for $NR raw bytes ($blocks blocks)"; fi
 
 # Bytes sampled from the model itself compress: the coded path.
-"$SAMPLE" random-tiny 300000 7 sampled.bin 3
+"$SAMPLE" random-tiny $NS 7 sampled.bin 3
 rt sampled.bin
 payload=$("$LMZ" list sampled.bin.lmz | awk '/^payload:/ {print $2}')
-if [[ $payload -lt 270000 ]]; then ok "sampled: coded to $payload bytes"; else fail "sampled: payload $payload not below 90% of 300000"; fi
+if [[ $payload -lt $((NS * 9 / 10)) ]]; then ok "sampled: coded to $payload bytes"; else fail "sampled: payload $payload not below 90% of $NS"; fi
 expect_ok "verify --full sampled" "$LMZ" verify --full $M sampled.bin.lmz
 
 # Several members and a directory tree (empty file included).
@@ -49,9 +51,9 @@ same "stdin round trip" sampled.bin stdin.out
 cat tree/a/b/x.bin tree/a/h.txt tree/c/s.bin tree/empty one.bin >tree.expect
 same "-c concatenates members in order" tree.expect tree.cat
 
-# A few MB of real text.
+# A few MB of real text (300 KB with LMZ_TEST_QUICK, the sanitizer run).
 if [[ -n $DATA && -r $DATA/text/enwiki-dev.xml ]]; then
-  head -c 3000000 "$DATA/text/enwiki-dev.xml" >wiki.xml
+  head -c "$([[ -n ${LMZ_TEST_QUICK:-} ]] && echo 300000 || echo 3000000)" "$DATA/text/enwiki-dev.xml" >wiki.xml
   rt wiki.xml
 else
   echo "skip: no shared data for the real-text round trip"
