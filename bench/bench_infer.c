@@ -1,11 +1,15 @@
-/* bench_infer.c: speed of the CPU reference on one thread, in bytes/s.
+/* bench_infer.c: speed of the CPU inference on one thread, in bytes/s.
  *
- * For each preset (default: tiny and 200k; or the names given as
- * arguments), a random model (seed 1) runs over one full chunk of random
+ * usage: bench_infer [--simd scalar|avx2|avx512|all] [preset...]
+ * For each preset (default: tiny and 200k) and each SIMD path (default: all
+ * this CPU runs), a random model (seed 1) runs over one full chunk of random
  * bytes twice: the full pass (the encoder's path) and the incremental step
- * with the KV cache (the decoder's path). */
+ * with the KV cache (the decoder's path). The incremental run also reports
+ * the time of one step at positions 256, 1024 and 2048 (the mean over the
+ * 64 steps before each), which grows with the attended length. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lmz_infer.h"
@@ -18,8 +22,12 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int bench(const char *preset)
+static int bench(const char *preset, lmz_simd path)
 {
+    if (lmz_simd_select(path) != LMZ_OK) {
+        printf("%-5s %-6s not supported on this CPU\n", preset, "");
+        return 0;
+    }
     lmz_config cfg;
     if (lmz_config_preset(preset, &cfg) != 0) {
         fprintf(stderr, "unknown preset %s\n", preset);
@@ -51,19 +59,30 @@ static int bench(const char *preset)
     const double full = (double)n * reps / (now() - t0);
 
     uint16_t table[256];
+    double *at = malloc((size_t)(n + 1) * sizeof *at), step_us[3] = {0, 0, 0};
+    const int marks[3] = {256, 1024, 2048};
     t0 = now();
     reps = 0;
     do {
         lmz_kv_reset(kv);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            at[i] = now();
             lmz_kv_step(m, s, kv, i == 0 ? 0 : data[i - 1], table);
+        }
+        at[n] = now();
+        for (int k = 0; k < 3; k++)
+            if (marks[k] <= n && marks[k] >= 64)
+                step_us[k] += 1e6 * (at[marks[k]] - at[marks[k] - 64]) / 64;
         reps++;
     } while (reps < 3 && now() - t0 < 1.0);
     const double incr = (double)n * reps / (now() - t0);
 
-    printf("%-5s (%zu params, ctx %d), 1 thread: full pass %.0f bytes/s, incremental %.0f "
-           "bytes/s\n",
-           preset, lmz_config_param_count(&cfg), n, full, incr);
+    printf("%-5s %-6s full pass %8.0f B/s, incremental %8.0f B/s; step at 256/1024/2048: "
+           "%.1f / %.1f / %.1f us  (%zu params, 1 thread)\n",
+           preset, lmz_simd_name(), full, incr, step_us[0] / reps, step_us[1] / reps,
+           step_us[2] / reps, lmz_config_param_count(&cfg));
+    fflush(stdout);
+    free(at);
     free(data);
     free(cum);
     free(freq);
@@ -75,13 +94,25 @@ static int bench(const char *preset)
 
 int main(int argc, char **argv)
 {
-    int rc = 0;
-    if (argc > 1) {
-        for (int i = 1; i < argc; i++)
-            rc |= bench(argv[i]);
-    } else {
-        rc |= bench("tiny");
-        rc |= bench("200k");
+    int rc = 0, first = 1;
+    lmz_simd paths[3] = {LMZ_SIMD_SCALAR, LMZ_SIMD_AVX2, LMZ_SIMD_AVX512};
+    int npaths = 3;
+    if (argc > 2 && strcmp(argv[1], "--simd") == 0) {
+        if (strcmp(argv[2], "all") != 0) {
+            const int p = lmz_simd_parse(argv[2]);
+            if (p < 0) {
+                fprintf(stderr, "unknown SIMD path %s\n", argv[2]);
+                return 1;
+            }
+            paths[0] = (lmz_simd)p;
+            npaths = 1;
+        }
+        first = 3;
     }
+    const char *dflt[] = {"tiny", "200k"};
+    const int nnames = argc > first ? argc - first : 2;
+    for (int i = 0; i < nnames; i++)
+        for (int k = 0; k < npaths; k++)
+            rc |= bench(argc > first ? argv[first + i] : dflt[i], paths[k]);
     return rc;
 }

@@ -3,28 +3,37 @@
 # the same run. The input for each preset is sampled from that preset's own
 # (random, seeded) model, so every chunk is range-coded and decoding really
 # runs the model: speed per byte does not depend on the weights' values.
+# Then (--extract-bytes > 0) one 128 KB block is extracted from the middle of
+# a larger 200k archive: only that block's chunks are decoded.
 #
 # usage: bench/speed.sh [-T N] [--bytes N] [--presets "200k 800k 3.2m"]
+#                       [--build DIR] [--simd PATH] [--extract-bytes N]
+# --simd sets LMZ_SIMD (scalar | avx2 | avx512 | auto) for lmz.
 # (run scripts/setup.sh first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=$(nproc); bytes=131072; presets="200k 800k 3.2m"
+threads=$(nproc); bytes=131072; presets="200k 800k 3.2m"; build=build; simd=auto
+extract_bytes=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     -T) threads=$2; shift 2 ;;
     --bytes) bytes=$2; shift 2 ;;
     --presets) presets=$2; shift 2 ;;
-    *) echo "usage: bench/speed.sh [-T N] [--bytes N] [--presets LIST]" >&2; exit 1 ;;
+    --build) build=$2; shift 2 ;;
+    --simd) simd=$2; shift 2 ;;
+    --extract-bytes) extract_bytes=$2; shift 2 ;;
+    *) echo "usage: bench/speed.sh [-T N] [--bytes N] [--presets LIST] [--build DIR] [--simd PATH] [--extract-bytes N]" >&2; exit 1 ;;
   esac
 done
-lmz=build/lmz; sample=build/tests/lmz_sample
+export LMZ_SIMD=$simd
+lmz=$build/lmz; sample=$build/tests/lmz_sample
 [[ -x $lmz && -x $sample ]] || { echo "build first: scripts/setup.sh" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/lmz-speed-XXXXXX"); trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
 kbs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1000 }'; }
 
-echo "# lmz speed, $(date -u +%Y-%m-%d), $(nproc) cores, -T $threads, $bytes bytes per preset"
-echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "# lmz speed, $(date -u +%Y-%m-%d), $(nproc) cores, -T $threads, $bytes bytes per preset, LMZ_SIMD=$simd"
+echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-8s %8s %10s %10s %10s %10s %12s %12s\n' preset rate "lmz c KB/s" "lmz d KB/s" "xz c KB/s" "xz d KB/s" "lmz/xz c" "lmz/xz d"
 for p in $presets; do
   in=$work/in-$p.bin
@@ -41,5 +50,19 @@ for p in $presets; do
     "$(awk -v a="$payload" -v b="$bytes" 'BEGIN{print 100*a/b}')" \
     "$(kbs "$bytes" "$lc")" "$(kbs "$bytes" "$ld")" "$(kbs "$bytes" "$xc")" "$(kbs "$bytes" "$xd")" \
     "$(awk -v a="$xc" -v b="$lc" 'BEGIN{print a/b}')" "$(awk -v a="$xd" -v b="$ld" 'BEGIN{print a/b}')"
+  rm -f "$in" "$work/out.bin" "$work/a.lmz" "$work/a.xz"
 done
 echo "# rate: lmz payload / raw on model-sampled input; lmz/xz: lmz speed as a fraction of xz -9's"
+
+if [[ $extract_bytes -gt 0 ]]; then
+  in=$work/big.bin
+  "$sample" random-200k "$extract_bytes" 2 "$in"
+  t0=$(now); "$lmz" compress -q -f -T "$threads" -m random-200k "$in" -o "$work/big.lmz"; t1=$(now)
+  nblocks=$("$lmz" list "$work/big.lmz" | awk '/^chunks:/ {print $(NF-1)}')
+  b=$(( ${nblocks:-1} / 2 ))
+  t2=$(now); "$lmz" extract -q -f -T "$threads" -m random-200k "$work/big.lmz" --block "$b" -o "$work/blk.bin"; t3=$(now)
+  off=$(( b * 131072 ))
+  cmp -s <(tail -c +$(( off + 1 )) "$in" | head -c "$(stat -c %s "$work/blk.bin")") "$work/blk.bin" \
+    || { echo "extracted block $b differs from the input" >&2; exit 1; }
+  echo "# extract: block $b ($(stat -c %s "$work/blk.bin") bytes) of a $extract_bytes-byte 200k archive ($nblocks blocks, compressed in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s): $(awk -v a="$t2" -v b="$t3" 'BEGIN{printf "%.2f", b-a}') s"
+fi

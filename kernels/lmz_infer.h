@@ -40,4 +40,25 @@ int lmz_kv_len(const lmz_kv *kv);
 lmz_status lmz_kv_step(const lmz_model *m, lmz_scratch *s, lmz_kv *kv,
                        int input_byte, uint16_t table[256]);
 
+/* SIMD paths of the CPU inference. Every path computes docs/inference.md
+ * exactly (same bits as the portable scalar reference; tests/test_simd*.c).
+ * The path is process-wide: chosen on first use from the environment
+ * variable LMZ_SIMD (scalar | avx2 | avx512 | auto) or else the best this CPU
+ * runs, or set with lmz_simd_select before inference threads start. */
+typedef enum lmz_simd {
+    LMZ_SIMD_AUTO = 0,
+    LMZ_SIMD_SCALAR,
+    LMZ_SIMD_AVX2,   /* x86-64 AVX2 */
+    LMZ_SIMD_AVX512  /* x86-64 AVX-512 BW/VL + VNNI (256-bit vectors) */
+} lmz_simd;
+/* "auto", "scalar", "avx2", "avx512" -> the enum; -1 if unknown. */
+int lmz_simd_parse(const char *s);
+/* 1 if this build and this CPU can run the path (AUTO and SCALAR: always). */
+int lmz_simd_supported(lmz_simd path);
+/* Use path from now on (AUTO: LMZ_SIMD if set and supported, else the best).
+ * LMZ_ERR_NO_DEVICE if the CPU cannot run it (the path is then unchanged). */
+lmz_status lmz_simd_select(lmz_simd path);
+/* The path in use: "scalar", "avx2" or "avx512". */
+const char *lmz_simd_name(void);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "lmz_cpu.h"
 #include "lmz_ops.h"
+#include "lmz_simd.h"
 
 lmz_scratch *lmz_scratch_create(const lmz_config *cfg)
 {
@@ -69,7 +70,8 @@ void lmz_embed(const lmz_model *m, int t, int32_t *x)
 }
 
 void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const int32_t *x,
-                   int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av)
+                   int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av,
+                   int a_stride)
 {
     const int d = m->cfg.d_model, H = m->cfg.n_heads, dh = d / H;
     lmz_layer_norm(x, d, s->z);
@@ -78,19 +80,21 @@ void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const
     for (int h = 0; h < H; h++) {
         const int off = h * dh;
         aq[h] = lmz_quant_row(s->qkv + off, dh, q8 + off);
-        ak[h] = lmz_quant_row(s->qkv + d + off, dh, k8 + off);
-        av[h] = lmz_quant_row(s->qkv + 2 * d + off, dh, v8 + off);
+        ak[(size_t)h * a_stride] = lmz_quant_row(s->qkv + d + off, dh, k8 + off);
+        av[(size_t)h * a_stride] = lmz_quant_row(s->qkv + 2 * d + off, dh, v8 + off);
     }
 }
 
 void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i, const int8_t *q8,
                       const int32_t *aq, const int8_t *k8, const int32_t *ak, const int8_t *v8,
-                      const int32_t *av)
+                      const int32_t *av, int a_stride)
 {
     const int d = m->cfg.d_model, H = m->cfg.n_heads, dh = d / H;
+    const lmz_cpu_kern *k = lmz_kern();
     for (int h = 0; h < H; h++) {
         const int off = h * dh;
-        lmz_attend_row(q8 + off, aq[h], k8 + off, ak + h, v8 + off, av + h, d, H, i, dh,
+        const size_t ah = (size_t)h * a_stride;
+        k->attend_row(q8 + off, aq[h], k8 + off, ak + ah, v8 + off, av + ah, d, 1, i, dh,
                        lmz_alibi_exp(h, H), s->sc, s->acc, s->o + off);
     }
 }

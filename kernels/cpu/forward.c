@@ -54,6 +54,7 @@ lmz_status lmz_forward_chunk(const lmz_model *m, lmz_scratch *s, const uint8_t *
     if (st != LMZ_OK)
         return st;
     const int d = m->cfg.d_model, H = m->cfg.n_heads;
+    const int ctx = s->cfg.ctx; /* fak/fav: head-major, ctx per head */
 
     for (int i = 0; i < n; i++)
         lmz_embed(m, i == 0 ? 0 : data[i - 1], s->x + (size_t)i * d);
@@ -62,12 +63,12 @@ lmz_status lmz_forward_chunk(const lmz_model *m, lmz_scratch *s, const uint8_t *
         const lmz_layer *L = &m->layers[l];
         for (int i = 0; i < n; i++) {
             const size_t r = (size_t)i * d, a = (size_t)i * H;
-            lmz_block_qkv(m, L, s, s->x + r, s->fq8 + r, s->faq + a, s->fk8 + r, s->fak + a,
-                          s->fv8 + r, s->fav + a);
+            lmz_block_qkv(m, L, s, s->x + r, s->fq8 + r, s->faq + a, s->fk8 + r, s->fak + i,
+                          s->fv8 + r, s->fav + i, ctx);
         }
         for (int i = 0; i < n; i++) {
             const size_t r = (size_t)i * d, a = (size_t)i * H;
-            lmz_block_attend(m, s, i, s->fq8 + r, s->faq + a, s->fk8, s->fak, s->fv8, s->fav);
+            lmz_block_attend(m, s, i, s->fq8 + r, s->faq + a, s->fk8, s->fak, s->fv8, s->fav, ctx);
             lmz_block_finish(L, s, s->x + r);
         }
     }

@@ -11,7 +11,8 @@ struct lmz_kv {
     lmz_config cfg;
     int len;        /* positions cached */
     int32_t *x;     /* d: the step's residual stream */
-    /* per layer l: rows at [l * ctx * d], scales at [l * ctx * H] */
+    /* per layer l: rows at [l * ctx * d], scales at [l * ctx * H], head-major
+     * inside a layer (head h's scale of position p at [h * ctx + p]) */
     int8_t *k8, *v8;
     int32_t *ak, *av;
 };
@@ -80,9 +81,9 @@ lmz_status lmz_kv_step(const lmz_model *m, lmz_scratch *s, lmz_kv *kv, int input
         const lmz_layer *L = &m->layers[l];
         int8_t *k8 = kv->k8 + (size_t)l * ctx * d, *v8 = kv->v8 + (size_t)l * ctx * d;
         int32_t *ak = kv->ak + (size_t)l * ctx * H, *av = kv->av + (size_t)l * ctx * H;
-        const size_t r = (size_t)i * d, a = (size_t)i * H;
-        lmz_block_qkv(m, L, s, kv->x, s->q8, s->aq, k8 + r, ak + a, v8 + r, av + a);
-        lmz_block_attend(m, s, i, s->q8, s->aq, k8, ak, v8, av);
+        const size_t r = (size_t)i * d;
+        lmz_block_qkv(m, L, s, kv->x, s->q8, s->aq, k8 + r, ak + i, v8 + r, av + i, (int)ctx);
+        lmz_block_attend(m, s, i, s->q8, s->aq, k8, ak, v8, av, (int)ctx);
         lmz_block_finish(L, s, kv->x);
     }
     lmz_block_table(m, s, kv->x, table);

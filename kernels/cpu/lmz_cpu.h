@@ -6,8 +6,10 @@
  *   - per-position steps of the network (block.c), which the full pass
  *     (forward.c) and the incremental step (kv.c) both call, so the two
  *     compute each position with literally the same code.
- * Layout of K/V rows everywhere: position-major, k8[pos*d + h*dh + c] and
- * ak[pos*H + h] (the same for v8/av and for q8/aq). */
+ * Layout of K/V rows everywhere: position-major, k8[pos*d + h*dh + c] (the
+ * same for v8 and q8); the key and value scales head-major,
+ * ak[h*a_stride + pos] (the same for av), so one head's scales are
+ * contiguous for the vector kernels; the query's scales aq[h]. */
 #ifndef LMZ_CPU_H
 #define LMZ_CPU_H
 
@@ -69,14 +71,16 @@ struct lmz_scratch {
 /* x = embedding of byte t (d values). */
 void lmz_embed(const lmz_model *m, int t, int32_t *x);
 /* LN, quant, qkv, then each head's q, k, v slices quantised into the rows
- * q8/k8/v8 (d int8 each) and scales aq/ak/av (H each). */
+ * q8/k8/v8 (d int8 each) and scales aq[h], ak[h*a_stride], av[h*a_stride]. */
 void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const int32_t *x,
-                   int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av);
+                   int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av,
+                   int a_stride);
 /* Attention of position i (its q row q8/aq) over rows 0..i of k8/ak/v8/av
- * (the layout above) for every head; writes s->o. */
+ * (the layout above, ak/av at position 0 of head 0) for every head; writes
+ * s->o. */
 void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i, const int8_t *q8,
                       const int32_t *aq, const int8_t *k8, const int32_t *ak, const int8_t *v8,
-                      const int32_t *av);
+                      const int32_t *av, int a_stride);
 /* The rest of the layer after attention: proj + residual, LN, ff1, GELU,
  * ff2 + residual. Reads s->o, updates x. */
 void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, int32_t *x);

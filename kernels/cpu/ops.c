@@ -1,6 +1,7 @@
 /* ops.c: vector operations of docs/inference.md (scalar reference). */
 #include "lmz_cpu.h"
 #include "lmz_ops.h"
+#include "lmz_simd.h"
 
 void lmz_layer_norm(const int32_t *x, int d, int32_t *z)
 {
@@ -44,28 +45,41 @@ int32_t lmz_quant_row(const int32_t *v, int n, int8_t *q)
     return (int32_t)a;
 }
 
-/* y_o before any clamp: acc_o = w . q (|acc| <= 127^2 * 4096 < 2^26 in
- * int32), p = acc * a (< 2^44), p * mult < 2^59, plus |bias| <= 2^24. */
-static inline int64_t linear_row(const lmz_linear *L, int o, const int8_t *q, int32_t a)
+/* y_o before any clamp from acc_o = w . q (|acc| <= 127^2 * 4096 < 2^26 in
+ * int32): p = acc * a (< 2^44), p * mult < 2^59, plus |bias| <= 2^24. */
+static inline int64_t linear_out(const lmz_linear *L, int o, int32_t acc, int32_t a)
 {
-    const int8_t *w = L->w + (size_t)o * (size_t)L->in;
-    int32_t acc = 0;
-    for (int i = 0; i < L->in; i++)
-        acc += (int32_t)w[i] * (int32_t)q[i];
     const int64_t p = (int64_t)acc * a;
     return lmz_rshift_round(p * L->mult[o], L->shift[o]) + L->bias[o];
 }
 
+/* The dot products come from the SIMD path's kernel (lmz_simd.h) in tiles
+ * of LIN_TILE outputs; the rescale above is shared by every path. */
+#define LIN_TILE 256
+
 void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y)
 {
-    for (int o = 0; o < L->out; o++)
-        y[o] = (int32_t)lmz_clamp64(linear_row(L, o, q, a), -lim, lim);
+    const lmz_cpu_kern *k = lmz_kern();
+    int32_t acc[LIN_TILE];
+    for (int o0 = 0; o0 < L->out; o0 += LIN_TILE) {
+        const int n = L->out - o0 < LIN_TILE ? L->out - o0 : LIN_TILE;
+        k->dots(L->w + (size_t)o0 * (size_t)L->in, n, L->in, q, acc);
+        for (int t = 0; t < n; t++)
+            y[o0 + t] = (int32_t)lmz_clamp64(linear_out(L, o0 + t, acc[t], a), -lim, lim);
+    }
 }
 
 void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_t *x)
 {
-    for (int o = 0; o < L->out; o++)
-        x[o] = (int32_t)lmz_clamp64((int64_t)x[o] + linear_row(L, o, q, a), -LMZ_RES, LMZ_RES);
+    const lmz_cpu_kern *k = lmz_kern();
+    int32_t acc[LIN_TILE];
+    for (int o0 = 0; o0 < L->out; o0 += LIN_TILE) {
+        const int n = L->out - o0 < LIN_TILE ? L->out - o0 : LIN_TILE;
+        k->dots(L->w + (size_t)o0 * (size_t)L->in, n, L->in, q, acc);
+        for (int t = 0; t < n; t++)
+            x[o0 + t] = (int32_t)lmz_clamp64((int64_t)x[o0 + t] + linear_out(L, o0 + t, acc[t], a),
+                                             -LMZ_RES, LMZ_RES);
+    }
 }
 
 void lmz_freq_table(const int32_t logits[256], uint16_t freq[256])

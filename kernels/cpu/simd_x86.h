@@ -1,0 +1,421 @@
+/* simd_x86.h: the x86 kernels, written once and compiled twice.
+ *
+ * simd_avx2.c includes this with LMZ_VNNI 0 and the target "avx2";
+ * simd_avx512.c with LMZ_VNNI 1 and AVX-512 BW/VL/VNNI (still 256-bit
+ * vectors: the dot products are short and 512-bit ones would idle half the
+ * lanes). The including file defines LMZ_TGT (the function attribute),
+ * LMZ_SFX(name) (a per-path name) and LMZ_VNNI. Every function carries the
+ * attribute so the rest of the library stays plain x86-64.
+ *
+ * Exactness. The spec's sums are over integers with no overflow anywhere,
+ * so any order is the same sum; these kernels only have to (1) never
+ * saturate or wrap, and (2) reproduce each rounding step exactly. The
+ * argument for each is next to the code. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lmz_cpu.h"
+#include "lmz_ops.h"
+#include "lmz_simd.h"
+
+/* acc + sum over groups of 4 bytes of u*w, int32 lanes, where u is the
+ * operand shared by many calls (the activation row, the query) and w the
+ * one that changes (a weight row, a key). They go in as |u| (unsigned; the
+ * compiler hoists it out of the loops) and w*sign(u) (signed), which is
+ * what the unsigned-by-signed instructions need: u*w = |u| * (w*sign(u)).
+ * Both are int8 in [-127, 127]: quant never makes -128, and
+ * lmz_model_validate refuses a -128 weight, so the negation in vpsignb
+ * cannot wrap and |u|, |w*sign(u)| <= 127.
+ *   AVX2: vpmaddubsw adds two products in int16 with saturation; the pair
+ *   sum is at most 2 * 127 * 127 = 32258 < 32767, so it never saturates.
+ *   vpmaddwd by 1 then widens pairs to int32 exactly.
+ *   VNNI: vpdpbusd adds four products into int32 without any intermediate
+ *   rounding or saturation (it wraps only on int32 overflow, which the
+ *   bounds of the callers rule out). */
+static LMZ_TGT inline __m256i LMZ_SFX(dp)(__m256i acc, __m256i u, __m256i w)
+{
+    const __m256i aw = _mm256_abs_epi8(u), sq = _mm256_sign_epi8(w, u);
+#if LMZ_VNNI
+    return _mm256_dpbusd_epi32(acc, aw, sq);
+#else
+    const __m256i ones = _mm256_set1_epi16(1);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sq), ones));
+#endif
+}
+
+/* The 8 horizontal sums of a0..a7, in order, as one vector. */
+static LMZ_TGT inline __m256i LMZ_SFX(hsum8)(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
+                                             __m256i a4, __m256i a5, __m256i a6, __m256i a7)
+{
+    const __m256i s01 = _mm256_hadd_epi32(a0, a1), s23 = _mm256_hadd_epi32(a2, a3);
+    const __m256i s45 = _mm256_hadd_epi32(a4, a5), s67 = _mm256_hadd_epi32(a6, a7);
+    const __m256i s0123 = _mm256_hadd_epi32(s01, s23), s4567 = _mm256_hadd_epi32(s45, s67);
+    /* s0123 = [a0 a1 a2 a3 (low halves) | a0 a1 a2 a3 (high halves)] */
+    const __m256i lo = _mm256_permute2x128_si256(s0123, s4567, 0x20);
+    const __m256i hi = _mm256_permute2x128_si256(s0123, s4567, 0x31);
+    return _mm256_add_epi32(lo, hi);
+}
+
+static LMZ_TGT inline int32_t LMZ_SFX(hsum1)(__m256i a)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* ---- linear layers: acc[o] = w[o] . q ---- */
+
+/* Columns in steps of 32; the last partial step reads zero-padded copies
+ * (zero weights add nothing). 8 rows at a time share each load of q. */
+static LMZ_TGT void LMZ_SFX(dots)(const int8_t *w, int out, int in, const int8_t *q,
+                                  int32_t *acc)
+{
+    const int full = in & ~31, rest = in - full;
+    _Alignas(32) int8_t qt[32] = {0};
+    if (rest)
+        memcpy(qt, q + full, (size_t)rest);
+    const __m256i qtail = _mm256_load_si256((const __m256i *)qt);
+    int o = 0;
+    for (; o + 8 <= out; o += 8) {
+        const int8_t *r = w + (size_t)o * (size_t)in;
+        __m256i a[8];
+        for (int k = 0; k < 8; k++)
+            a[k] = _mm256_setzero_si256();
+        for (int c = 0; c < full; c += 32) {
+            const __m256i qv = _mm256_loadu_si256((const __m256i *)(q + c));
+            for (int k = 0; k < 8; k++)
+                a[k] = LMZ_SFX(dp)(
+                    a[k], qv, _mm256_loadu_si256((const __m256i *)(r + (size_t)k * in + c)));
+        }
+        if (rest) {
+            for (int k = 0; k < 8; k++) {
+                _Alignas(32) int8_t wt[32] = {0};
+                memcpy(wt, r + (size_t)k * in + full, (size_t)rest);
+                a[k] = LMZ_SFX(dp)(a[k], qtail, _mm256_load_si256((const __m256i *)wt));
+            }
+        }
+        _mm256_storeu_si256((__m256i *)(acc + o),
+                            LMZ_SFX(hsum8)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]));
+    }
+    for (; o < out; o++) {
+        const int8_t *r = w + (size_t)o * (size_t)in;
+        __m256i a = _mm256_setzero_si256();
+        for (int c = 0; c < full; c += 32)
+            a = LMZ_SFX(dp)(a, _mm256_loadu_si256((const __m256i *)(q + c)),
+                            _mm256_loadu_si256((const __m256i *)(r + c)));
+        if (rest) {
+            _Alignas(32) int8_t wt[32] = {0};
+            memcpy(wt, r + full, (size_t)rest);
+            a = LMZ_SFX(dp)(a, qtail, _mm256_load_si256((const __m256i *)wt));
+        }
+        acc[o] = LMZ_SFX(hsum1)(a);
+    }
+}
+
+/* ---- attention ---- */
+
+/* 64-bit min/max: AVX2 has only the signed compare. */
+static LMZ_TGT inline __m256i LMZ_SFX(max64)(__m256i a, __m256i b)
+{
+#if LMZ_VNNI
+    return _mm256_max_epi64(a, b);
+#else
+    return _mm256_blendv_epi8(b, a, _mm256_cmpgt_epi64(a, b));
+#endif
+}
+static LMZ_TGT inline __m256i LMZ_SFX(min64)(__m256i a, __m256i b)
+{
+#if LMZ_VNNI
+    return _mm256_min_epi64(a, b);
+#else
+    return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b));
+#endif
+}
+
+/* The score's rescale for the four keys whose s and ak sit in the low 32
+ * bits of each 64-bit lane; the result is in the low 32 bits of each lane.
+ *   t = rshift_round(s * ak, 12): |s| < 2^22 and 1 <= ak <= 2^18, so
+ *     vpmuldq's 32x32->64 product is exact (< 2^40). The shift is a logical
+ *     one, but the spec's arithmetic shift differs from it only in the top
+ *     12 bits of the 64-bit result, and |t| < 2^28 lives in the low 32.
+ *   r = clamp(rshift_round(t * g, 20), -2^24, 2^24): t and g (< 2^25) are
+ *     both int32, so t * g is exact (< 2^53). With x = t*g + 2^19,
+ *     floor(x / 2^20) <= 2^24 iff x <= 2^44 + 2^20 - 1 and >= -2^24 iff
+ *     x >= -2^44, so clamping x to that range before the shift is the same
+ *     as clamping the result; then the result (|r| <= 2^24) is in bits 20..51
+ *     of x, which a logical shift moves to the low 32 bits as well. */
+static LMZ_TGT inline __m256i LMZ_SFX(score4)(__m256i s, __m256i ak, __m256i g)
+{
+    const __m256i p = _mm256_add_epi64(_mm256_mul_epi32(s, ak), _mm256_set1_epi64x(1 << 11));
+    const __m256i t = _mm256_srli_epi64(p, 12);
+    __m256i x = _mm256_add_epi64(_mm256_mul_epi32(t, g), _mm256_set1_epi64x(1 << 19));
+    x = LMZ_SFX(max64)(x, _mm256_set1_epi64x(-(INT64_C(1) << 44)));
+    x = LMZ_SFX(min64)(x, _mm256_set1_epi64x((INT64_C(1) << 44) + (INT64_C(1) << 20) - 1));
+    return _mm256_srli_epi64(x, 20);
+}
+
+/* The scores of 8 keys from their dot products s (int32 x 8): the clamped,
+ * rescaled score minus the ALiBi term ((i - j) << 12) >> e_h, where dist
+ * holds i - j per lane (< 2^13, so the shift stays in int32). */
+static LMZ_TGT inline __m256i LMZ_SFX(score8)(__m256i s, __m256i ak, __m256i g, __m256i dist,
+                                              __m128i e_h)
+{
+    const __m256i ev = LMZ_SFX(score4)(s, ak, g);
+    const __m256i od = LMZ_SFX(score4)(_mm256_srli_epi64(s, 32), _mm256_srli_epi64(ak, 32), g);
+    const __m256i r = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+    const __m256i bias = _mm256_sra_epi32(_mm256_slli_epi32(dist, 12), e_h);
+    return _mm256_sub_epi32(r, bias); /* |r - bias| <= 2^24 + 2^25 */
+}
+
+/* Dot products q . k_j of 8 consecutive keys, in key order. dh == 16: two
+ * keys per vector; dh % 32 == 0: one key per vector, summed over dh/32
+ * steps. |q . k| <= 127^2 * 256 < 2^22 fits every int32 lane. */
+static LMZ_TGT inline __m256i LMZ_SFX(qk8)(const int8_t *q8, const int8_t *k, size_t stride,
+                                           int dh)
+{
+    if (dh == 16) {
+        const __m128i q1 = _mm_loadu_si128((const __m128i *)q8);
+        const __m256i q2 = _mm256_broadcastsi128_si256(q1);
+        __m256i p[4];
+        for (int t = 0; t < 4; t++) {
+            const int8_t *k0 = k + (size_t)(2 * t) * stride;
+            const __m256i kk = _mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)k0)),
+                _mm_loadu_si128((const __m128i *)(k0 + stride)), 1);
+            p[t] = LMZ_SFX(dp)(_mm256_setzero_si256(), q2, kk);
+        }
+        /* p[t] = [key 2t partials x4 | key 2t+1 partials x4] */
+        const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]); /* [k0 k0 k2 k2 | k1 k1 k3 k3] */
+        const __m256i h23 = _mm256_hadd_epi32(p[2], p[3]); /* [k4 k4 k6 k6 | k5 k5 k7 k7] */
+        const __m256i h = _mm256_hadd_epi32(h01, h23);     /* [k0 k2 k4 k6 | k1 k3 k5 k7] */
+        return _mm256_permutevar8x32_epi32(h, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    }
+    __m256i a[8];
+    for (int t = 0; t < 8; t++)
+        a[t] = _mm256_setzero_si256();
+    for (int c = 0; c < dh; c += 32) {
+        const __m256i qv = _mm256_loadu_si256((const __m256i *)(q8 + c));
+        for (int t = 0; t < 8; t++)
+            a[t] = LMZ_SFX(dp)(a[t], qv,
+                               _mm256_loadu_si256((const __m256i *)(k + (size_t)t * stride + c)));
+    }
+    return LMZ_SFX(hsum8)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+}
+
+/* expq of 8 values x >= 0 (|x| < 2^27), as the scalar lmz_expq: 0 from
+ * 65536 on, else one gather from lmz_exp16 (the scalar lmz_expq of every
+ * x < 65536, stored as min(e, 65535); only x == 0 has e = 65536). Each
+ * 4-byte gather at 2x reads entries x and x + 1, and the mask keeps the low
+ * 16 bits = entry x (little-endian; the table has one spare entry). */
+static LMZ_TGT inline __m256i LMZ_SFX(expq8)(__m256i x, const uint16_t *tab)
+{
+    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(65536), x);
+    const __m256i xc = _mm256_min_epi32(x, _mm256_set1_epi32(65535)); /* in-table index */
+    __m256i e = _mm256_and_si256(_mm256_i32gather_epi32((const int *)tab, xc, 2),
+                                 _mm256_set1_epi32(0xffff));
+    e = _mm256_sub_epi32(e, _mm256_cmpeq_epi32(x, _mm256_setzero_si256())); /* +1 at x == 0 */
+    return _mm256_and_si256(e, live);
+}
+
+/* Pass 2's weighted sum of values, acc_c = sum_j w_j * v8_j[c] with
+ * w_j = e_j * av_j <= 2^16 * 2^18 = 2^34 (e and av are never negative).
+ * vpmaddwd multiplies int16 pairs, so w_j is cut into 15-bit digits,
+ * w = w0 + w1 * 2^15 + w2 * 2^30 (w0, w1 < 2^15, w2 <= 16), and two keys
+ * are interleaved per int16 pair: one vpmaddwd lane is
+ * w_j * v_j[c] + w_{j+1} * v_{j+1}[c] for one digit, |.| <= 2 * 32767 * 127
+ * < 2^23. Each digit's int32 accumulators take at most LMZ_PAIRS_FLUSH
+ * pairs (< 2^23 * 128 = 2^30) before they are folded into the int64 sums
+ * exactly (acc += a0 + a1 * 2^15 + a2 * 2^30). */
+#define LMZ_PAIRS_FLUSH 128
+
+typedef struct {
+    __m256i a[3][LMZ_MAX_HEAD_DIM / 8];
+    int pairs;
+} LMZ_SFX(vacc);
+
+static LMZ_TGT inline void LMZ_SFX(vflush)(LMZ_SFX(vacc) * va, int dh, int64_t *acc)
+{
+    for (int b = 0; b < dh / 8; b++) {
+        _Alignas(32) int32_t d0[8], d1[8], d2[8];
+        _mm256_store_si256((__m256i *)d0, va->a[0][b]);
+        _mm256_store_si256((__m256i *)d1, va->a[1][b]);
+        _mm256_store_si256((__m256i *)d2, va->a[2][b]);
+        for (int c = 0; c < 8; c++)
+            acc[8 * b + c] += (int64_t)d0[c] + (int64_t)d1[c] * (INT64_C(1) << 15) +
+                              (int64_t)d2[c] * (INT64_C(1) << 30);
+        va->a[0][b] = va->a[1][b] = va->a[2][b] = _mm256_setzero_si256();
+    }
+    va->pairs = 0;
+}
+
+/* One pair of keys (rows r0, r1; r1 may be a zero row) with digit pairs
+ * b0, b1, b2 (w_j's digit in the low int16, w_{j+1}'s in the high). dh is
+ * a multiple of 16; the compiler specialises the dh == 16 and 32 calls. */
+/* acc + vpmaddwd(a, b): VNNI's vpdpwssd does both in one instruction, and
+ * like vpmaddwd + vpaddd it wraps only on int32 overflow, ruled out above. */
+static LMZ_TGT inline __m256i LMZ_SFX(madd_acc)(__m256i acc, __m256i a, __m256i b)
+{
+#if LMZ_VNNI
+    return _mm256_dpwssd_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+static LMZ_TGT inline __attribute__((always_inline)) void
+LMZ_SFX(vpair)(LMZ_SFX(vacc) * va, const int8_t *r0, const int8_t *r1, __m256i b0, __m256i b1,
+               __m256i b2, int dh)
+{
+    for (int c = 0; c < dh; c += 16) {
+        const __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + c));
+        const __m128i x1 = _mm_loadu_si128((const __m128i *)(r1 + c));
+        const __m256i vlo = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1));
+        const __m256i vhi = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1));
+        const int b = c / 8;
+        va->a[0][b] = LMZ_SFX(madd_acc)(va->a[0][b], vlo, b0);
+        va->a[1][b] = LMZ_SFX(madd_acc)(va->a[1][b], vlo, b1);
+        va->a[2][b] = LMZ_SFX(madd_acc)(va->a[2][b], vlo, b2);
+        va->a[0][b + 1] = LMZ_SFX(madd_acc)(va->a[0][b + 1], vhi, b0);
+        va->a[1][b + 1] = LMZ_SFX(madd_acc)(va->a[1][b + 1], vhi, b1);
+        va->a[2][b + 1] = LMZ_SFX(madd_acc)(va->a[2][b + 1], vhi, b2);
+    }
+}
+
+/* The two passes over keys 0..i for one query (docs/inference.md,
+ * "Attention"); the scores live only in the row sc[0..i] (4 bytes per key,
+ * in L1 for any ctx), never as a matrix. */
+static LMZ_TGT inline __attribute__((always_inline)) void
+LMZ_SFX(attend_dh)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
+                   const int8_t *v8, const int32_t *av, int row_stride, int a_stride, int i,
+                   const int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out)
+{
+    const size_t stride = (size_t)row_stride;
+    const int n = i + 1, n8 = n & ~7;
+    const int64_t g = lmz_div_round((int64_t)aq << 20, 16129); /* < 2^25 */
+    const __m256i gv = _mm256_set1_epi64x(g);
+    const __m128i eh = _mm_cvtsi32_si128(e_h);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i aidx = _mm256_mullo_epi32(lane, _mm256_set1_epi32(a_stride));
+
+    /* Pass 1: scores and their maximum (int32: |sc| <= 2^24 + 2^25). */
+    __m256i vmax = _mm256_set1_epi32(INT32_MIN);
+    for (int j = 0; j < n8; j += 8) {
+        const __m256i s = LMZ_SFX(qk8)(q8, k8 + (size_t)j * stride, stride, dh);
+        const __m256i a =
+            a_stride == 1 ? _mm256_loadu_si256((const __m256i *)(ak + j))
+                          : _mm256_i32gather_epi32((const int *)(ak + (size_t)j * a_stride), aidx, 4);
+        const __m256i dist = _mm256_sub_epi32(_mm256_set1_epi32(i - j), lane);
+        const __m256i v = LMZ_SFX(score8)(s, a, gv, dist, eh);
+        _mm256_storeu_si256((__m256i *)(sc + j), v);
+        vmax = _mm256_max_epi32(vmax, v);
+    }
+    _Alignas(32) int32_t mx[8];
+    _mm256_store_si256((__m256i *)mx, vmax);
+    int64_t m = INT64_MIN;
+    for (int t = 0; t < 8 && n8 > 0; t++)
+        if (mx[t] > m)
+            m = mx[t];
+    for (int j = n8; j < n; j++) { /* the last < 8 keys: the scalar formula */
+        const int8_t *k = k8 + (size_t)j * stride;
+        int32_t s = 0;
+        for (int c = 0; c < dh; c++)
+            s += (int32_t)q8[c] * (int32_t)k[c];
+        int64_t v =
+            lmz_rshift_round(lmz_rshift_round((int64_t)s * ak[(size_t)j * a_stride], 12) * g, 20);
+        v = lmz_clamp64(v, -(INT64_C(1) << 24), INT64_C(1) << 24) -
+            (((int64_t)(i - j) << 12) >> e_h);
+        sc[j] = (int32_t)v;
+        if (v > m)
+            m = v;
+    }
+
+    /* Pass 2: weights and the weighted sum. A zero weight (m - sc >= 16.0)
+     * adds nothing to Z or acc, so whole groups and pairs of them are
+     * skipped; that is exact, not an approximation. */
+    for (int c = 0; c < dh; c++)
+        acc[c] = 0;
+    LMZ_SFX(vacc) va;
+    for (int b = 0; b < dh / 8; b++)
+        va.a[0][b] = va.a[1][b] = va.a[2][b] = _mm256_setzero_si256();
+    va.pairs = 0;
+    const __m256i mv = _mm256_set1_epi32((int32_t)m);
+    const __m256i m15 = _mm256_set1_epi64x(0x7fff);
+    __m256i zv = _mm256_setzero_si256(); /* per lane <= 2^16 * 2^10 groups */
+    /* 2a: every weight first, written over its score (sc is not read
+     * again): a loop without branches keeps the gathers in flight instead
+     * of waiting on each one. */
+    const uint16_t *tab = lmz_exp16();
+    for (int j = 0; j < n8; j += 8) {
+        const __m256i e = LMZ_SFX(expq8)(
+            _mm256_sub_epi32(mv, _mm256_loadu_si256((const __m256i *)(sc + j))), tab);
+        zv = _mm256_add_epi32(zv, e);
+        _mm256_storeu_si256((__m256i *)(sc + j), e);
+    }
+    /* 2b: the weighted sum over the keys with a non-zero weight. */
+    for (int j = 0; j < n8; j += 8) {
+        const __m256i e = _mm256_loadu_si256((const __m256i *)(sc + j));
+        /* bit t set: key j + t has weight 0 */
+        const int zero = _mm256_movemask_ps(
+            _mm256_castsi256_ps(_mm256_cmpeq_epi32(e, _mm256_setzero_si256())));
+        if (zero == 0xff)
+            continue;
+        const __m256i a =
+            a_stride == 1 ? _mm256_loadu_si256((const __m256i *)(av + j))
+                          : _mm256_i32gather_epi32((const int *)(av + (size_t)j * a_stride), aidx, 4);
+        /* w = e * av for even keys (ev) and odd keys (od), 64-bit lanes */
+        const __m256i wev = _mm256_mul_epu32(e, a);
+        const __m256i wod = _mm256_mul_epu32(_mm256_srli_epi64(e, 32), _mm256_srli_epi64(a, 32));
+        /* digit pairs in the low 32 bits of each 64-bit lane t: low int16 =
+         * key 2t's digit, high int16 = key 2t+1's */
+        const __m256i d0 = _mm256_or_si256(_mm256_and_si256(wev, m15),
+                                           _mm256_slli_epi64(_mm256_and_si256(wod, m15), 16));
+        const __m256i d1 = _mm256_or_si256(
+            _mm256_and_si256(_mm256_srli_epi64(wev, 15), m15),
+            _mm256_slli_epi64(_mm256_and_si256(_mm256_srli_epi64(wod, 15), m15), 16));
+        const __m256i d2 = _mm256_or_si256(_mm256_srli_epi64(wev, 30),
+                                           _mm256_slli_epi64(_mm256_srli_epi64(wod, 30), 16));
+        for (int t = 0; t < 4; t++) {
+            if (((zero >> (2 * t)) & 3) == 3)
+                continue;
+            const __m256i idx = _mm256_set1_epi32(2 * t);
+            const size_t r = (size_t)(j + 2 * t) * stride;
+            LMZ_SFX(vpair)(&va, v8 + r, v8 + r + stride, _mm256_permutevar8x32_epi32(d0, idx),
+                           _mm256_permutevar8x32_epi32(d1, idx),
+                           _mm256_permutevar8x32_epi32(d2, idx), dh);
+            if (++va.pairs == LMZ_PAIRS_FLUSH)
+                LMZ_SFX(vflush)(&va, dh, acc);
+        }
+    }
+    LMZ_SFX(vflush)(&va, dh, acc);
+    int64_t z = (int64_t)LMZ_SFX(hsum1)(zv); /* <= 2^29: int32 is enough */
+    for (int j = n8; j < n; j++) {
+        const int64_t e = lmz_expq(m - sc[j]);
+        if (e == 0)
+            continue;
+        z += e;
+        const int64_t w = e * av[(size_t)j * a_stride];
+        const int8_t *v = v8 + (size_t)j * stride;
+        for (int c = 0; c < dh; c++)
+            acc[c] += w * v[c];
+    }
+    const int64_t zd = z * 127;
+    for (int c = 0; c < dh; c++)
+        out[c] = (int32_t)lmz_clamp64(lmz_div_round(acc[c], zd), -LMZ_ACT, LMZ_ACT);
+}
+
+static LMZ_TGT void LMZ_SFX(attend_row)(const int8_t *q8, int32_t aq, const int8_t *k8,
+                                        const int32_t *ak, const int8_t *v8, const int32_t *av,
+                                        int row_stride, int a_stride, int i, int dh, int e_h,
+                                        int32_t *sc, int64_t *acc, int32_t *out)
+{
+    if (dh == 16)
+        LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, 16, e_h, sc, acc, out);
+    else if (dh == 32)
+        LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, 32, e_h, sc, acc, out);
+    else if (dh % 32 == 0)
+        LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, dh, e_h, sc, acc, out);
+    else /* other head sizes (the tiny preset's 8): the reference */
+        lmz_attend_row(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, dh, e_h, sc, acc, out);
+}

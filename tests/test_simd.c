@@ -1,0 +1,335 @@
+/* test_simd.c: every SIMD path gives the scalar reference's bits.
+ *
+ *   - the two kernels a path replaces (lmz_simd.h), on random operands and
+ *     on operands at their limits (+-127 everywhere, scales 1 and 2^18,
+ *     equal scores, the longest context, every ALiBi slope, head sizes 8 to
+ *     256, ragged lengths) that would expose any saturation or rounding slip;
+ *   - whole models, table by table, full pass and incremental step: random
+ *     models of every preset, the trained text model, the golden tiny model,
+ *     and "extremes" models that drive every clamp;
+ *   - LMZ_SIMD / lmz_simd_select choose the path.
+ * A path this CPU lacks is reported and skipped; with none but scalar the
+ * whole test exits 77 (skipped). */
+#include <string.h>
+
+#include "../kernels/cpu/lmz_cpu.h"
+#include "../kernels/cpu/lmz_ops.h"
+#include "../kernels/cpu/lmz_simd.h"
+#include "lmz_infer.h"
+#include "lmz_model.h"
+#include "lmz_modelfile.h"
+#include "testutil.h"
+
+static int rand_in(uint64_t *st, int lo, int hi)
+{
+    return lo + (int)(tu_rand(st) % (uint64_t)(hi - lo + 1));
+}
+
+/* int8 values: mode 0 uniform in [-127, 127], 1 only +-127, 2 all +127,
+ * 3 small (|v| <= 2, many zeros). */
+static void fill8(int8_t *p, size_t n, int mode, uint64_t *st)
+{
+    for (size_t k = 0; k < n; k++) {
+        switch (mode) {
+        case 0: p[k] = (int8_t)rand_in(st, -127, 127); break;
+        case 1: p[k] = (tu_rand(st) & 1) ? 127 : -127; break;
+        case 2: p[k] = 127; break;
+        default: p[k] = (int8_t)rand_in(st, -2, 2); break;
+        }
+    }
+}
+
+/* ---- the kernels ---- */
+
+static void test_dots(const lmz_cpu_kern *k)
+{
+    static int8_t w[256 * 4096], q[4096];
+    static int32_t want[256], got[256];
+    const int outs[] = {1, 3, 8, 9, 17, 64, 256};
+    const int ins[] = {1, 16, 31, 32, 33, 64, 100, 256, 4096};
+    uint64_t st = 7;
+    for (int mode = 0; mode < 4; mode++)
+        for (size_t a = 0; a < sizeof outs / sizeof outs[0]; a++)
+            for (size_t b = 0; b < sizeof ins / sizeof ins[0]; b++) {
+                const int out = outs[a], in = ins[b];
+                fill8(w, (size_t)out * in, mode, &st);
+                fill8(q, (size_t)in, mode, &st);
+                if (mode == 2) /* +127 weights against -127 inputs: the most negative sum */
+                    memset(q, 0x81, (size_t)in);
+                lmz_dots_scalar(w, out, in, q, want);
+                k->dots(w, out, in, q, got);
+                if (memcmp(want, got, (size_t)out * sizeof *got) != 0) {
+                    fprintf(stderr, "%s dots out %d in %d mode %d differ\n", k->name, out, in,
+                            mode);
+                    tu_failures++;
+                }
+            }
+}
+
+/* One attend_row comparison over keys 0..i with the given operand mode. */
+static int attend_case(const lmz_cpu_kern *k, int dh, int H, int i, int e_h, int mode,
+                       uint64_t *st)
+{
+    const int d = dh * H, n = i + 1;
+    int8_t *k8 = malloc((size_t)n * d), *v8 = malloc((size_t)n * d), q8[LMZ_MAX_HEAD_DIM];
+    int32_t *ak = malloc((size_t)n * H * sizeof *ak), *av = malloc((size_t)n * H * sizeof *av);
+    int32_t *sc = malloc((size_t)n * sizeof *sc), out1[LMZ_MAX_HEAD_DIM], out2[LMZ_MAX_HEAD_DIM];
+    int64_t acc[LMZ_MAX_HEAD_DIM];
+    fill8(k8, (size_t)n * d, mode, st);
+    fill8(v8, (size_t)n * d, mode == 2 ? 1 : mode, st);
+    fill8(q8, (size_t)dh, mode, st);
+    for (int t = 0; t < n * H; t++) {
+        switch (mode) {
+        case 1: /* the largest weights e * av = 2^34 */
+            ak[t] = 1 << 18;
+            av[t] = 1 << 18;
+            break;
+        case 2: /* smallest scales */
+            ak[t] = 1;
+            av[t] = 1;
+            break;
+        default:
+            ak[t] = rand_in(st, 1, 1 << 18);
+            av[t] = rand_in(st, 1, 1 << 18);
+            break;
+        }
+    }
+    const int32_t aq = mode == 1 ? 1 << 18 : mode == 2 ? 1 : rand_in(st, 1, 1 << 18);
+    const int h = rand_in(st, 0, H - 1), off = h * dh;
+    lmz_attend_row(q8, aq, k8 + off, ak + h, v8 + off, av + h, d, H, i, dh, e_h, sc, acc, out1);
+    k->attend_row(q8, aq, k8 + off, ak + h, v8 + off, av + h, d, H, i, dh, e_h, sc, acc, out2);
+    const int bad = memcmp(out1, out2, (size_t)dh * sizeof *out1) != 0;
+    if (bad)
+        fprintf(stderr, "%s attend dh %d H %d i %d e_h %d mode %d differ\n", k->name, dh, H, i,
+                e_h, mode);
+    free(k8);
+    free(v8);
+    free(ak);
+    free(av);
+    free(sc);
+    return bad;
+}
+
+static void test_attend(const lmz_cpu_kern *k)
+{
+    uint64_t st = 11;
+    const int dhs[] = {8, 16, 32, 64, 256};
+    const int is[] = {0, 1, 6, 7, 8, 9, 15, 16, 255, 256, 257, 300, 1023, 2047};
+    for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
+        for (size_t b = 0; b < sizeof is / sizeof is[0]; b++)
+            for (int mode = 0; mode < 4; mode++) {
+                const int dh = dhs[a], H = dh == 256 ? 1 : 4;
+                tu_failures += attend_case(k, dh, H, is[b], rand_in(&st, 1, 8), mode, &st);
+            }
+    /* every slope, and the longest context (8192 keys: ALiBi distance up to
+     * 8191, more than LMZ_PAIRS_FLUSH pairs between folds) */
+    for (int e_h = 1; e_h <= 8; e_h++)
+        for (int mode = 0; mode < 4; mode++)
+            tu_failures += attend_case(k, 16, 2, 8191, e_h, mode, &st);
+    tu_failures += attend_case(k, 32, 1, 8191, 8, 1, &st);
+    tu_failures += attend_case(k, 256, 1, 4000, 8, 1, &st);
+}
+
+/* ---- whole models ---- */
+
+static int extreme_sign(uint64_t *st)
+{
+    return (tu_rand(st) >> 63) ? 127 : -127;
+}
+
+/* As in test_infer.c: weights +-127, scales and biases at their ends. */
+static void extreme_linear(lmz_linear *l, int variant, uint64_t *st)
+{
+    for (size_t i = 0; i < (size_t)l->out * (size_t)l->in; i++)
+        l->w[i] = (int8_t)extreme_sign(st);
+    for (int o = 0; o < l->out; o++) {
+        const int big = variant == 0 || (variant >= 2 && (tu_rand(st) & 1));
+        l->mult[o] = big ? (1 << 15) - 1 : 1 << 14;
+        l->shift[o] = big ? 1 : 62;
+        l->bias[o] = (tu_rand(st) & 1) ? (1 << 24) : -(1 << 24);
+        if (variant == 0)
+            l->bias[o] = 1 << 24;
+    }
+}
+
+static lmz_model *make_extreme(const lmz_config *cfg, int variant, uint64_t seed)
+{
+    lmz_model *m = lmz_model_alloc(cfg);
+    if (!m)
+        return NULL;
+    uint64_t st = seed;
+    for (size_t i = 0; i < 256 * (size_t)cfg->d_model; i++)
+        m->emb[i] = (int8_t)extreme_sign(&st);
+    for (int t = 0; t < 256; t++) {
+        m->emb_mult[t] = (1 << 15) - 1;
+        m->emb_shift[t] = variant == 3 ? 62 : 1;
+    }
+    for (int l = 0; l < cfg->n_layers; l++) {
+        extreme_linear(&m->layers[l].qkv, variant, &st);
+        extreme_linear(&m->layers[l].proj, variant, &st);
+        extreme_linear(&m->layers[l].ff1, variant, &st);
+        extreme_linear(&m->layers[l].ff2, variant, &st);
+    }
+    extreme_linear(&m->head, variant == 3 ? 2 : variant, &st);
+    lmz_model_compute_hash(m);
+    return m;
+}
+
+/* Tables of the full pass under the scalar path and under path p, and of
+ * the incremental step under p for the first n_incr positions: all equal. */
+static void compare_model(const lmz_model *m, lmz_simd p, const uint8_t *data, int n, int n_incr,
+                          const char *what)
+{
+    lmz_scratch *s = lmz_scratch_create(&m->cfg);
+    lmz_kv *kv = lmz_kv_create(&m->cfg);
+    uint16_t *ref = malloc((size_t)n * 256 * sizeof *ref);
+    uint16_t *got = malloc((size_t)n * 256 * sizeof *got);
+    uint16_t *cum = malloc((size_t)n * sizeof *cum), *freq = malloc((size_t)n * sizeof *freq);
+    CHECK(s && kv && ref && got && cum && freq);
+    CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_SCALAR), LMZ_OK);
+    CHECK_EQ_INT(lmz_forward_chunk(m, s, data, n, cum, freq, ref), LMZ_OK);
+    CHECK_EQ_INT(lmz_simd_select(p), LMZ_OK);
+    CHECK_EQ_INT(lmz_forward_chunk(m, s, data, n, cum, freq, got), LMZ_OK);
+    int first = -1;
+    for (int i = 0; i < n && first < 0; i++)
+        if (memcmp(ref + (size_t)i * 256, got + (size_t)i * 256, 256 * sizeof *ref) != 0)
+            first = i;
+    uint16_t t[256];
+    for (int i = 0; i < n_incr && first < 0; i++) {
+        CHECK_EQ_INT(lmz_kv_step(m, s, kv, i == 0 ? 0 : data[i - 1], t), LMZ_OK);
+        if (memcmp(ref + (size_t)i * 256, t, sizeof t) != 0)
+            first = i;
+    }
+    if (first >= 0) {
+        fprintf(stderr, "%s, path %s: first table difference at position %d\n", what,
+                lmz_simd_name(), first);
+        tu_failures++;
+    }
+    lmz_simd_select(LMZ_SIMD_SCALAR);
+    free(ref);
+    free(got);
+    free(cum);
+    free(freq);
+    lmz_kv_free(kv);
+    lmz_scratch_free(s);
+}
+
+static void test_models(lmz_simd p)
+{
+    static uint8_t data[8192];
+    tu_fill_random(data, sizeof data, 5);
+    memset(data + 300, 'e', 300); /* a run: equal keys, flat scores */
+    const char *presets[] = {"tiny", "200k", "800k", "3.2m"};
+    for (int k = 0; k < 4; k++) {
+        lmz_config cfg;
+        lmz_config_preset(presets[k], &cfg);
+        lmz_model *m = lmz_model_alloc(&cfg);
+        CHECK(m != NULL);
+        lmz_model_init_random(m, 3);
+        char what[64];
+        snprintf(what, sizeof what, "random %s", presets[k]);
+        compare_model(m, p, data, k >= 2 ? 700 : 2048, k >= 2 ? 40 : 300, what);
+        lmz_model_free(m);
+    }
+
+    /* the trained text model on real text (or random bytes without it) */
+    char path[1024];
+    size_t len = 0;
+    uint8_t *text = NULL;
+    if (tu_data_path("text/alice29.txt", path, sizeof path))
+        text = tu_read_file(path, &len);
+    const uint8_t *in = text && len >= 4096 ? text + 2048 : data;
+    const char *files[] = {"models/text-200k-1.lmzm", "tests/golden/v1/tiny.lmzm"};
+    for (int f = 0; f < 2; f++) {
+        lmz_model *m = NULL;
+        lmz_err err;
+        if (!tu_source_path(files[f], path, sizeof path) || lmz_model_load(path, &m, &err)) {
+            printf("%s not found, skipped\n", files[f]);
+            continue;
+        }
+        compare_model(m, p, in, 2048, 200, files[f]);
+        lmz_model_free(m);
+    }
+    free(text);
+
+    /* the extremes: every clamp, LN of a zero vector, the widest shapes and
+     * the longest context */
+    lmz_config small;
+    lmz_config_preset("200k", &small);
+    const lmz_config wide = {1024, 1, 4, 4096, 64};
+    const lmz_config longest = {16, 1, 1, 16, 8192};
+    const lmz_config heads = {256, 1, 8, 64, 512}; /* dh 32, 8 slopes */
+    for (int v = 0; v < 4; v++) {
+        char what[64];
+        lmz_model *m = make_extreme(&small, v, 10 + (uint64_t)v);
+        snprintf(what, sizeof what, "extreme %d 200k", v);
+        compare_model(m, p, data, 700, 100, what);
+        lmz_model_free(m);
+        m = make_extreme(&wide, v, 20 + (uint64_t)v);
+        snprintf(what, sizeof what, "extreme %d wide", v);
+        compare_model(m, p, data, 64, 64, what);
+        lmz_model_free(m);
+        m = make_extreme(&heads, v, 40 + (uint64_t)v);
+        snprintf(what, sizeof what, "extreme %d heads", v);
+        compare_model(m, p, data, 512, 20, what);
+        lmz_model_free(m);
+    }
+    for (int v = 0; v < 4; v += 2) {
+        lmz_model *m = make_extreme(&longest, v, 30 + (uint64_t)v);
+        char what[64];
+        snprintf(what, sizeof what, "extreme %d long", v);
+        compare_model(m, p, data, 8192, 0, what);
+        lmz_model_free(m);
+    }
+}
+
+static void test_select(void)
+{
+    CHECK_EQ_INT(lmz_simd_parse("scalar"), LMZ_SIMD_SCALAR);
+    CHECK_EQ_INT(lmz_simd_parse("avx2"), LMZ_SIMD_AVX2);
+    CHECK_EQ_INT(lmz_simd_parse("avx512"), LMZ_SIMD_AVX512);
+    CHECK_EQ_INT(lmz_simd_parse("auto"), LMZ_SIMD_AUTO);
+    CHECK_EQ_INT(lmz_simd_parse("sse9"), -1);
+    CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_SCALAR), LMZ_OK);
+    CHECK(strcmp(lmz_simd_name(), "scalar") == 0);
+    /* AUTO honours LMZ_SIMD */
+    setenv("LMZ_SIMD", "scalar", 1);
+    CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_AUTO), LMZ_OK);
+    CHECK(strcmp(lmz_simd_name(), "scalar") == 0);
+    unsetenv("LMZ_SIMD");
+    if (lmz_simd_supported(LMZ_SIMD_AVX2)) {
+        setenv("LMZ_SIMD", "avx2", 1);
+        CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_AUTO), LMZ_OK);
+        CHECK(strcmp(lmz_simd_name(), "avx2") == 0);
+        unsetenv("LMZ_SIMD");
+    }
+    for (int p = LMZ_SIMD_SCALAR; p <= LMZ_SIMD_AVX512; p++)
+        if (!lmz_simd_supported((lmz_simd)p))
+            CHECK_EQ_INT(lmz_simd_select((lmz_simd)p), LMZ_ERR_NO_DEVICE);
+    lmz_simd_select(LMZ_SIMD_SCALAR);
+}
+
+int main(void)
+{
+    test_select();
+    int ran = 0;
+    for (int p = LMZ_SIMD_AVX2; p <= LMZ_SIMD_AVX512; p++) {
+        const lmz_cpu_kern *k = lmz_kern_of((lmz_simd)p);
+        const char *name = p == LMZ_SIMD_AVX2 ? "avx2" : "avx512";
+        if (!k) {
+            printf("%s: not supported by this CPU or build, skipped\n", name);
+            continue;
+        }
+        printf("%s: kernels\n", name);
+        test_dots(k);
+        test_attend(k);
+        printf("%s: models\n", name);
+        test_models((lmz_simd)p);
+        ran++;
+    }
+    if (!ran) {
+        printf("no SIMD path on this CPU: skipped\n");
+        return TEST_SKIP;
+    }
+    return tu_finish("simd");
+}
