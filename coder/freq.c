@@ -1,5 +1,6 @@
 /* freq.c: helpers for the 256-entry integer frequency tables (total 2^16). */
 #include "lmz_coder.h"
+#include "lmz_rc_core.h"
 
 #include <math.h> /* INFINITY only: lmz_coder needs no libm */
 
@@ -12,14 +13,7 @@ void lmz_freq_to_cum(const uint16_t freq[LMZ_VOCAB], uint32_t cum[LMZ_VOCAB + 1]
 
 int lmz_cum_find(const uint32_t cum[LMZ_VOCAB + 1], uint32_t target)
 {
-    /* The largest s in [0, 255] with cum[s] <= target, by eight halving
-     * steps written so that compilers use a conditional move: a branch here
-     * would be mispredicted about half the time. The answer is a symbol in
-     * [0, 255] whatever the table or target (255 for target >= cum[255]). */
-    int lo = 0;
-    for (int step = LMZ_VOCAB / 2; step > 0; step >>= 1)
-        lo += cum[lo + step] <= target ? step : 0;
-    return lo;
+    return lmz_rc_core_cum_find(cum, target); /* lmz_rc_core.h */
 }
 
 int lmz_freq_valid(const uint16_t freq[LMZ_VOCAB])

@@ -16,6 +16,7 @@
  * That way finish() fails exactly when the final, trimmed stream would not
  * fit, never because of zeros it was going to drop. */
 #include "lmz_coder.h"
+#include "lmz_rc_core.h"
 
 #define RC_TOP (1u << 24) /* renormalise while range < RC_TOP */
 
@@ -125,53 +126,20 @@ size_t lmz_rc_enc_finish(lmz_rc_enc *e)
 
 /* ---- decoder ---- */
 
-/* Bytes past the end of the stream read as zero (minimal termination relies
- * on it). pos keeps counting past len, so a caller can see how far the
- * decoder read. */
-static uint8_t next_byte(lmz_rc_dec *d)
-{
-    uint8_t b = d->pos < d->len ? d->buf[d->pos] : 0;
-    d->pos++;
-    return b;
-}
+/* The decoder's arithmetic lives in lmz_rc_core.h, shared with the CUDA
+ * backend's device-side decoder. */
 
 void lmz_rc_dec_init(lmz_rc_dec *d, const uint8_t *buf, size_t len)
 {
-    d->buf = buf;
-    d->len = len;
-    d->pos = 0;
-    d->range = 0xFFFFFFFFu;
-    d->code = 0;
-    /* The encoder's always-zero first byte is not in the stream: the window
-     * starts with the first stored byte. */
-    for (int i = 0; i < 4; i++)
-        d->code = (d->code << 8) | next_byte(d);
+    lmz_rc_core_dec_init(d, buf, len);
 }
 
 uint32_t lmz_rc_dec_target(lmz_rc_dec *d)
 {
-    uint32_t t = d->code / (d->range >> LMZ_PROB_BITS);
-    /* A valid stream keeps code < r * 2^16. Clamping covers the part of the
-     * range above r * 2^16 (never chosen by the encoder) and corrupt input:
-     * any bytes decode to some symbol. */
-    return t < LMZ_PROB_TOTAL ? t : LMZ_PROB_TOTAL - 1;
+    return lmz_rc_core_dec_target(d);
 }
 
 void lmz_rc_dec_consume(lmz_rc_dec *d, uint32_t cum, uint32_t freq)
 {
-    /* Keep a bad (cum, freq) from a buggy caller from setting range to 0,
-     * which would renormalise forever. Valid tables never take this path. */
-    if (cum >= LMZ_PROB_TOTAL)
-        cum = LMZ_PROB_TOTAL - 1;
-    if (freq == 0 || freq > LMZ_PROB_TOTAL - cum)
-        freq = 1;
-    uint32_t r = d->range >> LMZ_PROB_BITS;
-    /* Unsigned arithmetic: on corrupt input code may leave [0, range) and
-     * wrap, which is defined and only yields other (wrong) symbols. */
-    d->code -= r * cum;
-    d->range = r * freq;
-    while (d->range < RC_TOP) {
-        d->range <<= 8;
-        d->code = (d->code << 8) | next_byte(d);
-    }
+    lmz_rc_core_dec_consume(d, cum, freq);
 }

@@ -1,4 +1,5 @@
-/* backend.c: the backend interface; for now the CPU reference behind it.
+/* backend.c: the backend interface: the CPU reference below, and the CUDA
+ * backend (kernels/cuda, LMZ_HAVE_CUDA) when --device cuda asks for it.
  *
  * Chunks are independent, so both directions run one OpenMP parallel region
  * per call with a dynamic loop over chunks; each thread allocates its
@@ -16,15 +17,18 @@
 #include "lmz_coder.h"
 #include "lmz_infer.h"
 
+#ifdef LMZ_HAVE_CUDA
+#include "cuda/lmz_cuda.h"
+#else
+typedef struct lmz_cuda lmz_cuda;
+#endif
+
 struct lmz_backend {
     lmz_device dev;
     const lmz_model *m;
     int nthreads;
+    lmz_cuda *cuda; /* dev == LMZ_DEVICE_CUDA: the CUDA backend (kernels/cuda) */
 };
-
-#ifdef LMZ_HAVE_CUDA
-int lmz_cuda_device_count(void); /* kernels/cuda/cuda_probe.cu */
-#endif
 
 int lmz_cuda_available(void)
 {
@@ -66,18 +70,38 @@ lmz_status lmz_backend_create(lmz_device dev, const lmz_model *m, int nthreads,
     lmz_status st = lmz_model_validate(m, err);
     if (st != LMZ_OK)
         return st;
-    if (dev == LMZ_DEVICE_CUDA) {
-        /* The CUDA kernels are not written yet: only the probe exists. */
-#ifdef LMZ_HAVE_CUDA
-        if (!lmz_cuda_available())
-            return lmz_err_set(err, LMZ_ERR_NO_DEVICE, "device cuda: no CUDA device found");
-#endif
-        return lmz_err_set(err, LMZ_ERR_NO_DEVICE,
-                           "device cuda: CUDA backend not built (use --device cpu)");
-    }
-    if (dev != LMZ_DEVICE_AUTO && dev != LMZ_DEVICE_CPU)
+    if (dev != LMZ_DEVICE_AUTO && dev != LMZ_DEVICE_CPU && dev != LMZ_DEVICE_CUDA)
         return lmz_err_set(err, LMZ_ERR_USAGE, "backend: unknown device %d", (int)dev);
-    /* AUTO: CUDA once it exists; until then the CPU. */
+    /* AUTO keeps choosing the CPU unless LMZ_CUDA_AUTO=1: the CUDA kernels
+     * have not yet been run on a GPU (docs/cuda.md lists what is unverified),
+     * so nobody gets them without asking. --device cuda asks. */
+    if (dev == LMZ_DEVICE_AUTO) {
+        const char *ca = getenv("LMZ_CUDA_AUTO");
+        dev = ca && strcmp(ca, "1") == 0 && lmz_cuda_available() ? LMZ_DEVICE_CUDA
+                                                                  : LMZ_DEVICE_CPU;
+    }
+    if (dev == LMZ_DEVICE_CUDA) {
+#ifdef LMZ_HAVE_CUDA
+        lmz_cuda *g = NULL;
+        st = lmz_cuda_create(m, &g, err); /* LMZ_ERR_NO_DEVICE without a device */
+        if (st != LMZ_OK)
+            return st;
+        lmz_backend *gb = calloc(1, sizeof *gb);
+        if (!gb) {
+            lmz_cuda_free(g);
+            return lmz_err_set(err, LMZ_ERR_NOMEM, "backend: out of memory");
+        }
+        gb->dev = LMZ_DEVICE_CUDA;
+        gb->m = m;
+        gb->nthreads = nthreads > 0 ? nthreads : default_threads();
+        gb->cuda = g;
+        *out = gb;
+        return LMZ_OK;
+#else
+        return lmz_err_set(err, LMZ_ERR_NO_DEVICE,
+                           "device cuda: this lmz was built without CUDA (use --device cpu)");
+#endif
+    }
     lmz_backend *b = calloc(1, sizeof *b);
     if (!b)
         return lmz_err_set(err, LMZ_ERR_NOMEM, "backend: out of memory");
@@ -90,6 +114,10 @@ lmz_status lmz_backend_create(lmz_device dev, const lmz_model *m, int nthreads,
 
 void lmz_backend_free(lmz_backend *b)
 {
+#ifdef LMZ_HAVE_CUDA
+    if (b && b->cuda)
+        lmz_cuda_free(b->cuda);
+#endif
     free(b);
 }
 
@@ -114,6 +142,10 @@ lmz_status lmz_backend_score(lmz_backend *b, int nchunks, const uint8_t *const *
                                c, (unsigned)len[c], ctx);
     if (nchunks <= 0)
         return LMZ_OK;
+#ifdef LMZ_HAVE_CUDA
+    if (b->cuda)
+        return lmz_cuda_score(b->cuda, nchunks, data, len, cum, freq, NULL, err);
+#endif
 
     lmz_status failed = LMZ_OK;
 #ifdef _OPENMP
@@ -182,6 +214,10 @@ lmz_status lmz_backend_decode(lmz_backend *b, int nchunks, const uint8_t *const 
                                (unsigned)raw_len[c], (int)m->cfg.ctx);
     if (nchunks <= 0)
         return LMZ_OK;
+#ifdef LMZ_HAVE_CUDA
+    if (b->cuda)
+        return lmz_cuda_decode(b->cuda, nchunks, streams, stream_len, raw_len, out, err);
+#endif
 
     lmz_status failed = LMZ_OK;
 #ifdef _OPENMP

@@ -18,7 +18,10 @@ typedef enum lmz_device { LMZ_DEVICE_AUTO = 0, LMZ_DEVICE_CPU, LMZ_DEVICE_CUDA }
 int lmz_device_parse(const char *s);
 
 /* Create a backend for model m (which must outlive it). nthreads <= 0 means
- * all cores. AUTO picks CUDA when a device is present, else CPU. */
+ * all cores. CUDA gives LMZ_ERR_NO_DEVICE when this build has no CUDA or
+ * there is no device. AUTO picks the CPU, or CUDA when the environment has
+ * LMZ_CUDA_AUTO=1 and a device is present (until the CUDA backend has been
+ * verified on hardware: docs/cuda.md). */
 lmz_status lmz_backend_create(lmz_device dev, const lmz_model *m, int nthreads,
                               lmz_backend **out, lmz_err *err);
 void lmz_backend_free(lmz_backend *b);

@@ -1,0 +1,48 @@
+/* lmz_cuda.h: the CUDA backend's C interface (kernels/backend.c calls it).
+ *
+ * The same contract as lmz_backend_score / lmz_backend_decode: the same
+ * bits as the CPU reference (docs/inference.md), for any batch size. See
+ * docs/cuda.md for the design and for what has been verified on a GPU. */
+#ifndef LMZ_CUDA_H
+#define LMZ_CUDA_H
+
+#include <stdint.h>
+
+#include "lmz_error.h"
+#include "lmz_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lmz_cuda lmz_cuda;
+
+/* Number of CUDA devices (0 when there is no driver or device). */
+int lmz_cuda_device_count(void);
+
+/* Copy model m to the current device. LMZ_ERR_NO_DEVICE without a device,
+ * LMZ_ERR_NOMEM when the model does not fit. */
+lmz_status lmz_cuda_create(const lmz_model *m, lmz_cuda **out, lmz_err *err);
+void lmz_cuda_free(lmz_cuda *g);
+
+/* As lmz_backend_score (lengths already checked: 1..ctx). If tables is not
+ * NULL it also receives each position's full table at
+ * tables[(c * ctx + i) * 256] (used by the tests). */
+lmz_status lmz_cuda_score(lmz_cuda *g, int nchunks, const uint8_t *const *data,
+                          const uint32_t *len, uint16_t *cum, uint16_t *freq,
+                          uint16_t *tables, lmz_err *err);
+
+/* As lmz_backend_decode (raw lengths already checked: 0..ctx). */
+lmz_status lmz_cuda_decode(lmz_cuda *g, int nchunks, const uint8_t *const *streams,
+                           const uint32_t *stream_len, const uint32_t *raw_len,
+                           uint8_t *const *out, lmz_err *err);
+
+/* Chunks per device batch (0 = sized from free device memory); for tests
+ * that want several batches from few chunks. */
+void lmz_cuda_set_batch(lmz_cuda *g, int chunks_per_batch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

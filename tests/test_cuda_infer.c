@@ -1,0 +1,325 @@
+/* test_cuda_infer.c: the CUDA backend against the CPU reference (label
+ * "gpu"; exits 77, skipped, without a CUDA device or a CUDA build).
+ *
+ * For random models (tiny, 200k), the trained text model, and "extremes"
+ * models that drive every clamp (as in test_infer.c), on chunks of uneven
+ * lengths (1 .. ctx), random and text:
+ *   - every full frequency table and every (cum, freq) from CUDA equals the
+ *     CPU's lmz_forward_chunk;
+ *   - streams encoded from CPU tables decode on CUDA to the original bytes,
+ *     and the streams encoded from CUDA's (cum, freq) are the CPU's bytes;
+ *   - the same again through lmz_backend (--device cuda) and with tiny
+ *     device batches (several sub-batches per call). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmz_backend.h"
+#include "lmz_coder.h"
+#include "lmz_infer.h"
+#include "lmz_modelfile.h"
+#include "testutil.h"
+
+#ifdef LMZ_HAVE_CUDA
+#include "cuda/lmz_cuda.h"
+
+/* ---- models (as in test_infer.c) ---- */
+
+static lmz_model *make_random(const char *preset, uint64_t seed)
+{
+    lmz_config cfg;
+    if (lmz_config_preset(preset, &cfg) != 0)
+        return NULL;
+    lmz_model *m = lmz_model_alloc(&cfg);
+    if (m)
+        lmz_model_init_random(m, seed);
+    return m;
+}
+
+static int extreme_sign(uint64_t *st)
+{
+    return (tu_rand(st) >> 63) ? 127 : -127;
+}
+
+static void extreme_linear(lmz_linear *l, int variant, uint64_t *st)
+{
+    for (size_t i = 0; i < (size_t)l->out * (size_t)l->in; i++)
+        l->w[i] = (int8_t)extreme_sign(st);
+    for (int o = 0; o < l->out; o++) {
+        const int big = variant == 0 || (variant >= 2 && (tu_rand(st) & 1));
+        l->mult[o] = big ? (1 << 15) - 1 : 1 << 14;
+        l->shift[o] = big ? 1 : 62;
+        l->bias[o] = (tu_rand(st) & 1) ? (1 << 24) : -(1 << 24);
+        if (variant == 0)
+            l->bias[o] = 1 << 24;
+    }
+}
+
+static lmz_model *make_extreme(const lmz_config *cfg, int variant, uint64_t seed)
+{
+    lmz_model *m = lmz_model_alloc(cfg);
+    if (!m)
+        return NULL;
+    uint64_t st = seed;
+    for (size_t i = 0; i < 256 * (size_t)cfg->d_model; i++)
+        m->emb[i] = (int8_t)extreme_sign(&st);
+    for (int t = 0; t < 256; t++) {
+        m->emb_mult[t] = (1 << 15) - 1;
+        m->emb_shift[t] = variant == 3 ? 62 : 1;
+    }
+    for (int l = 0; l < cfg->n_layers; l++) {
+        extreme_linear(&m->layers[l].qkv, variant, &st);
+        extreme_linear(&m->layers[l].proj, variant, &st);
+        extreme_linear(&m->layers[l].ff1, variant, &st);
+        extreme_linear(&m->layers[l].ff2, variant, &st);
+    }
+    extreme_linear(&m->head, variant == 3 ? 2 : variant, &st);
+    snprintf(m->name, sizeof m->name, "extreme-%d", variant);
+    lmz_model_compute_hash(m);
+    return m;
+}
+
+/* ---- the comparison ---- */
+
+#define MAXCH 8
+
+typedef struct chunkset {
+    int n;
+    const uint8_t *data[MAXCH];
+    uint32_t len[MAXCH];
+} chunkset;
+
+/* Uneven lengths from 1 to ctx, cut from buf (which holds >= 8 * ctx bytes). */
+static void make_chunks(chunkset *cs, const uint8_t *buf, int ctx)
+{
+    const uint32_t want[MAXCH] = {1, 2, 777, (uint32_t)ctx, 100, 3, 1500, (uint32_t)ctx - 1};
+    size_t off = 0;
+    cs->n = 0;
+    for (int i = 0; i < MAXCH; i++) {
+        uint32_t l = want[i] > (uint32_t)ctx ? (uint32_t)ctx : want[i];
+        if (l < 1)
+            l = 1;
+        cs->data[cs->n] = buf + off;
+        cs->len[cs->n] = l;
+        cs->n++;
+        off += l;
+    }
+}
+
+/* Encode one chunk from its (cum, freq); returns the stream length. */
+static size_t encode(const uint16_t *cum, const uint16_t *freq, uint32_t n, uint8_t *buf,
+                     size_t cap)
+{
+    lmz_rc_enc e;
+    lmz_rc_enc_init(&e, buf, cap);
+    for (uint32_t i = 0; i < n; i++)
+        lmz_rc_enc_put(&e, cum[i], freq[i]);
+    return lmz_rc_enc_finish(&e);
+}
+
+static void check_model(const lmz_model *m, const uint8_t *buf, const char *what)
+{
+    const int ctx = m->cfg.ctx;
+    chunkset cs;
+    make_chunks(&cs, buf, ctx);
+    const size_t per = (size_t)ctx;
+    uint16_t *ctab = malloc(cs.n * per * 256 * 2), *gtab = malloc(cs.n * per * 256 * 2);
+    uint16_t *ccum = calloc(cs.n * per, 2), *cfreq = calloc(cs.n * per, 2);
+    uint16_t *gcum = calloc(cs.n * per, 2), *gfreq = calloc(cs.n * per, 2);
+    CHECK(ctab && gtab && ccum && cfreq && gcum && gfreq);
+    if (!(ctab && gtab && ccum && cfreq && gcum && gfreq))
+        goto out;
+
+    /* CPU reference, chunks in parallel (one scratch per chunk) */
+    int cpu_st[MAXCH];
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (int c = 0; c < cs.n; c++) {
+        lmz_scratch *sc = lmz_scratch_create(&m->cfg);
+        cpu_st[c] = sc ? lmz_forward_chunk(m, sc, cs.data[c], (int)cs.len[c], ccum + c * per,
+                                           cfreq + c * per, ctab + c * per * 256)
+                       : LMZ_ERR_NOMEM;
+        lmz_scratch_free(sc);
+    }
+    for (int c = 0; c < cs.n; c++)
+        CHECK_EQ_INT(cpu_st[c], LMZ_OK);
+
+    /* CUDA: whole batch, then batches of 1 and 3 chunks */
+    lmz_cuda *g = NULL;
+    lmz_err err;
+    CHECK_EQ_INT(lmz_cuda_create(m, &g, &err), LMZ_OK);
+    if (!g) {
+        fprintf(stderr, "%s: %s\n", what, err.msg);
+        goto out;
+    }
+    const int batches[3] = {0, 1, 3};
+    for (int bi = 0; bi < 3; bi++) {
+        lmz_cuda_set_batch(g, batches[bi]);
+        memset(gtab, 0xAB, cs.n * per * 256 * 2);
+        lmz_status st = lmz_cuda_score(g, cs.n, cs.data, cs.len, gcum, gfreq, gtab, &err);
+        CHECK_EQ_INT(st, LMZ_OK);
+        if (st != LMZ_OK) {
+            fprintf(stderr, "%s: %s\n", what, err.msg);
+            break;
+        }
+        long bad = 0;
+        for (int c = 0; c < cs.n; c++)
+            for (uint32_t i = 0; i < cs.len[c]; i++) {
+                const size_t r = c * per + i;
+                if (memcmp(ctab + r * 256, gtab + r * 256, 512) != 0) {
+                    if (bad++ < 3)
+                        fprintf(stderr, "%s (batch %d): chunk %d position %u: table differs\n",
+                                what, batches[bi], c, (unsigned)i);
+                }
+                if (ccum[r] != gcum[r] || cfreq[r] != gfreq[r])
+                    bad++;
+            }
+        CHECK_EQ_INT(bad, 0);
+    }
+
+    /* streams: CPU-encoded == CUDA-encoded; CUDA decodes them */
+    uint8_t *streams[MAXCH], *outs[MAXCH];
+    uint32_t slen[MAXCH];
+    for (int c = 0; c < cs.n; c++) {
+        const size_t cap = (size_t)cs.len[c] * 3 + 64;
+        streams[c] = malloc(cap);
+        uint8_t *other = malloc(cap);
+        outs[c] = malloc(per);
+        size_t a = encode(ccum + c * per, cfreq + c * per, cs.len[c], streams[c], cap);
+        size_t b = encode(gcum + c * per, gfreq + c * per, cs.len[c], other, cap);
+        CHECK(a != (size_t)-1 && a == b && memcmp(streams[c], other, a) == 0);
+        slen[c] = (uint32_t)a;
+        free(other);
+    }
+    for (int bi = 0; bi < 3; bi++) {
+        lmz_cuda_set_batch(g, batches[bi]);
+        for (int c = 0; c < cs.n; c++)
+            memset(outs[c], 0x5A, per);
+        lmz_status st = lmz_cuda_decode(g, cs.n, (const uint8_t *const *)streams, slen, cs.len,
+                                        outs, &err);
+        CHECK_EQ_INT(st, LMZ_OK);
+        for (int c = 0; c < cs.n; c++)
+            if (memcmp(outs[c], cs.data[c], cs.len[c]) != 0) {
+                fprintf(stderr, "%s (batch %d): chunk %d decodes wrong\n", what, batches[bi], c);
+                tu_failures++;
+            }
+    }
+    lmz_cuda_free(g);
+
+    /* the same through the backend interface */
+    lmz_backend *be = NULL;
+    CHECK_EQ_INT(lmz_backend_create(LMZ_DEVICE_CUDA, m, 0, &be, &err), LMZ_OK);
+    if (be) {
+        CHECK(strcmp(lmz_backend_name(be), "cuda") == 0);
+        CHECK_EQ_INT(lmz_backend_score(be, cs.n, cs.data, cs.len, gcum, gfreq, &err), LMZ_OK);
+        for (int c = 0; c < cs.n; c++)
+            CHECK(memcmp(gcum + c * per, ccum + c * per, cs.len[c] * 2) == 0 &&
+                  memcmp(gfreq + c * per, cfreq + c * per, cs.len[c] * 2) == 0);
+        CHECK_EQ_INT(lmz_backend_decode(be, cs.n, (const uint8_t *const *)streams, slen, cs.len,
+                                        outs, &err),
+                     LMZ_OK);
+        for (int c = 0; c < cs.n; c++)
+            CHECK(memcmp(outs[c], cs.data[c], cs.len[c]) == 0);
+        lmz_backend_free(be);
+    }
+    for (int c = 0; c < cs.n; c++) {
+        free(streams[c]);
+        free(outs[c]);
+    }
+    printf("%s: ok so far (%d failures)\n", what, tu_failures);
+out:
+    free(ctab);
+    free(gtab);
+    free(ccum);
+    free(cfreq);
+    free(gcum);
+    free(gfreq);
+}
+
+int main(void)
+{
+    if (!lmz_cuda_available()) {
+        printf("cuda_infer: no CUDA device, skipped\n");
+        return TEST_SKIP;
+    }
+    /* 8 chunks of up to 8192 bytes: random bytes, a run, and text if any */
+    const size_t nbuf = 8 * 8192;
+    uint8_t *buf = malloc(nbuf);
+    tu_fill_random(buf, nbuf, 7);
+    memset(buf + 5000, 'a', 300);
+    char path[1024];
+    size_t tlen = 0;
+    uint8_t *text = NULL;
+    if (tu_data_path("text/alice29.txt", path, sizeof path))
+        text = tu_read_file(path, &tlen);
+    uint8_t *tbuf = malloc(nbuf);
+    for (size_t i = 0; i < nbuf; i++)
+        tbuf[i] = text && tlen ? text[i % tlen] : (uint8_t)"the quick brown fox "[i % 20];
+    free(text);
+
+    const char *presets[] = {"tiny", "200k"};
+    for (int p = 0; p < 2; p++) {
+        lmz_model *m = make_random(presets[p], 3);
+        char what[64];
+        snprintf(what, sizeof what, "random %s random bytes", presets[p]);
+        check_model(m, buf, what);
+        snprintf(what, sizeof what, "random %s text", presets[p]);
+        check_model(m, tbuf, what);
+        lmz_model_free(m);
+    }
+
+    lmz_model *tm = NULL;
+    lmz_err err;
+    if (tu_source_path("models/text-200k-1.lmzm", path, sizeof path) &&
+        lmz_model_load(path, &tm, &err) == LMZ_OK) {
+        check_model(tm, tbuf, "text-200k-1 text");
+        check_model(tm, buf, "text-200k-1 random bytes");
+        lmz_model_free(tm);
+    } else {
+        printf("models/text-200k-1.lmzm not loadable, skipped\n");
+    }
+
+    lmz_config small;
+    lmz_config_preset("200k", &small);
+    const lmz_config wide = {1024, 1, 4, 4096, 64};
+    const lmz_config longest = {16, 1, 1, 16, 8192};
+    /* dh 10, d 30 and d_ff 21 not multiples of 4 (the GEMM's byte path) */
+    const lmz_config odd = {30, 2, 3, 21, 300};
+    for (int v = 0; v < 4; v++) {
+        char what[64];
+        lmz_model *m = make_extreme(&small, v, 10 + (uint64_t)v);
+        snprintf(what, sizeof what, "extreme %d 200k", v);
+        check_model(m, buf, what);
+        lmz_model_free(m);
+        m = make_extreme(&wide, v, 20 + (uint64_t)v);
+        snprintf(what, sizeof what, "extreme %d wide", v);
+        check_model(m, buf, what);
+        lmz_model_free(m);
+        m = make_extreme(&odd, v, 40 + (uint64_t)v);
+        snprintf(what, sizeof what, "extreme %d odd", v);
+        if (m && lmz_model_validate(m, NULL) == LMZ_OK)
+            check_model(m, buf, what);
+        lmz_model_free(m);
+    }
+    for (int v = 0; v < 4; v += 2) {
+        lmz_model *m = make_extreme(&longest, v, 30 + (uint64_t)v);
+        char what[64];
+        snprintf(what, sizeof what, "extreme %d long", v);
+        check_model(m, buf, what);
+        lmz_model_free(m);
+    }
+    free(buf);
+    free(tbuf);
+    return tu_finish("cuda_infer");
+}
+
+#else /* !LMZ_HAVE_CUDA */
+
+int main(void)
+{
+    printf("cuda_infer: built without CUDA, skipped\n");
+    return TEST_SKIP;
+}
+
+#endif
