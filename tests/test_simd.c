@@ -1,6 +1,7 @@
 /* test_simd.c: every SIMD path gives the scalar reference's bits.
  *
- *   - the two kernels a path replaces (lmz_simd.h), on random operands and
+ *   - the kernels a path replaces (lmz_simd.h: dots, rescale, quant_row,
+ *     attend_row, attend_rows), on random operands and
  *     on operands at their limits (+-127 everywhere, scales 1 and 2^18,
  *     equal scores, the longest context, every ALiBi slope, head sizes 8 to
  *     256, ragged lengths) that would expose any saturation or rounding slip;
@@ -128,6 +129,154 @@ static void test_attend(const lmz_cpu_kern *k)
             tu_failures += attend_case(k, 16, 2, 8191, e_h, mode, &st);
     tu_failures += attend_case(k, 32, 1, 8191, 8, 1, &st);
     tu_failures += attend_case(k, 256, 1, 4000, 8, 1, &st);
+}
+
+/* attend_rows: nq consecutive queries sharing the key sweeps, against the
+ * reference's one-at-a-time rows, for every head size with a shared kernel
+ * (8, 16, 32) and one without, query groups starting on and off the 8-key
+ * boundaries (the per-query scalar tails), and the operand modes above. */
+static int attend_rows_case(const lmz_cpu_kern *k, int dh, int H, int i0, int nq, int e_h,
+                            int mode, uint64_t *st)
+{
+    const int d = dh * H, n = i0 + nq, ctx = n + 3;
+    int8_t *k8 = malloc((size_t)n * d), *v8 = malloc((size_t)n * d), *q8 = malloc((size_t)n * d);
+    int32_t *ak = malloc((size_t)n * H * sizeof *ak), *av = malloc((size_t)n * H * sizeof *av);
+    int32_t *aq = malloc((size_t)n * H * sizeof *aq);
+    int32_t *sc = malloc((size_t)LMZ_ATT_ROWS * ctx * sizeof *sc);
+    int32_t *o1 = calloc((size_t)nq * d, sizeof *o1), *o2 = calloc((size_t)nq * d, sizeof *o2);
+    int64_t acc[LMZ_MAX_HEAD_DIM];
+    fill8(k8, (size_t)n * d, mode, st);
+    fill8(v8, (size_t)n * d, mode == 2 ? 1 : mode, st);
+    fill8(q8, (size_t)n * d, mode, st);
+    for (int t = 0; t < n * H; t++) {
+        const int32_t x = mode == 1 ? 1 << 18 : mode == 2 ? 1 : rand_in(st, 1, 1 << 18);
+        ak[t] = av[t] = aq[t] = x;
+        if (mode == 0 || mode == 3) {
+            av[t] = rand_in(st, 1, 1 << 18);
+            aq[t] = rand_in(st, 1, 1 << 18);
+        }
+    }
+    /* head h of H, head-major scales (a_stride 1, as block.c) */
+    const int h = rand_in(st, 0, H - 1), off = h * dh;
+    int32_t *akh = malloc((size_t)n * sizeof *akh), *avh = malloc((size_t)n * sizeof *avh);
+    for (int j = 0; j < n; j++) {
+        akh[j] = ak[(size_t)j * H + h];
+        avh[j] = av[(size_t)j * H + h];
+    }
+    const int8_t *qs = q8 + (size_t)i0 * d + off;
+    const int32_t *as = aq + (size_t)i0 * H + h;
+    lmz_attend_rows(qs, as, d, H, k8 + off, akh, v8 + off, avh, d, 1, i0, nq, dh, e_h, sc, ctx,
+                    acc, o1, d);
+    k->attend_rows(qs, as, d, H, k8 + off, akh, v8 + off, avh, d, 1, i0, nq, dh, e_h, sc, ctx,
+                   acc, o2, d);
+    const int bad = memcmp(o1, o2, (size_t)nq * d * sizeof *o1) != 0;
+    if (bad)
+        fprintf(stderr, "%s attend_rows dh %d H %d i0 %d nq %d e_h %d mode %d differ\n", k->name,
+                dh, H, i0, nq, e_h, mode);
+    free(k8);
+    free(v8);
+    free(q8);
+    free(ak);
+    free(av);
+    free(aq);
+    free(akh);
+    free(avh);
+    free(sc);
+    free(o1);
+    free(o2);
+    return bad;
+}
+
+static void test_attend_rows(const lmz_cpu_kern *k)
+{
+    uint64_t st = 13;
+    const int dhs[] = {8, 16, 32, 64};
+    const int i0s[] = {0, 1, 4, 5, 7, 8, 12, 13, 60, 252, 253, 1020, 1021, 2044};
+    for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
+        for (size_t b = 0; b < sizeof i0s / sizeof i0s[0]; b++)
+            for (int nq = 1; nq <= LMZ_ATT_ROWS; nq++)
+                for (int mode = 0; mode < 4; mode++)
+                    tu_failures += attend_rows_case(k, dhs[a], dhs[a] == 64 ? 2 : 4, i0s[b], nq,
+                                                    rand_in(&st, 1, 8), mode, &st);
+    /* the longest context: more than LMZ_PAIRS_FLUSH pairs between folds */
+    for (int mode = 0; mode < 4; mode++) {
+        tu_failures += attend_rows_case(k, 16, 2, 8188, 4, rand_in(&st, 1, 8), mode, &st);
+        tu_failures += attend_rows_case(k, 8, 2, 8188, 4, 8, mode, &st);
+        tu_failures += attend_rows_case(k, 32, 1, 8188, 4, 1, mode, &st);
+    }
+}
+
+/* quant_row on random rows, rows of +-ACT, tiny values with zeros, an all
+ * zero row, exact halves of the rounding (v = a * (2k + 1) / 254), and
+ * ragged lengths. */
+static void test_quant(const lmz_cpu_kern *k)
+{
+    static int32_t v[4096];
+    static int8_t want[4096], got[4096];
+    const int ns[] = {1, 2, 7, 8, 9, 15, 16, 17, 64, 100, 256, 1024, 4096};
+    uint64_t st = 17;
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (int mode = 0; mode < 6; mode++)
+            for (int rep = 0; rep < 4; rep++) {
+                const int n = ns[a];
+                const int32_t amax = rep == 0 ? (int32_t)LMZ_ACT : rand_in(&st, 1, (int)LMZ_ACT);
+                for (int i = 0; i < n; i++) {
+                    switch (mode) {
+                    case 0: v[i] = rand_in(&st, -amax, amax); break;
+                    case 1: v[i] = (tu_rand(&st) & 1) ? amax : -amax; break;
+                    case 2: v[i] = rand_in(&st, -3, 3); break;
+                    case 3: v[i] = 0; break;
+                    case 4: v[i] = (int32_t)((int64_t)amax * (2 * rand_in(&st, 0, 126) + 1) / 254) *
+                                   ((tu_rand(&st) & 1) ? 1 : -1);
+                        break;
+                    default: v[i] = rand_in(&st, -1, 1) * amax; break;
+                    }
+                }
+                const int32_t ra = lmz_quant_row_ref(v, n, want), ka = k->quant_row(v, n, got);
+                if (ra != ka || memcmp(want, got, (size_t)n) != 0) {
+                    fprintf(stderr, "%s quant n %d mode %d differ\n", k->name, n, mode);
+                    tu_failures++;
+                }
+            }
+}
+
+/* rescale: random and extreme dot products, scales, multipliers, shifts
+ * (1 and 62, where the rounding and the arithmetic shift of negative
+ * values matter most), biases, both clamps and the residual form. */
+static void test_rescale(const lmz_cpu_kern *k)
+{
+    enum { N = 256 };
+    static int32_t acc[N], mult[N], shift[N], bias[N], y0[N], y1[N], y2[N];
+    const int ns[] = {1, 3, 4, 5, 8, 63, 64, 256};
+    const int32_t accmax = 127 * 127 * 4096;
+    uint64_t st = 19;
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (int mode = 0; mode < 4; mode++)
+            for (int residual = 0; residual < 2; residual++)
+                for (int rep = 0; rep < 8; rep++) {
+                    const int n = ns[a];
+                    const int32_t sa = mode == 1 ? (int32_t)LMZ_ACT : rand_in(&st, 1, (int)LMZ_ACT);
+                    for (int t = 0; t < n; t++) {
+                        acc[t] = mode == 1 ? ((tu_rand(&st) & 1) ? accmax : -accmax)
+                                 : mode == 2 ? rand_in(&st, -3, 3)
+                                             : rand_in(&st, -accmax, accmax);
+                        mult[t] = mode == 1 ? (1 << 15) - 1 : rand_in(&st, 1 << 14, (1 << 15) - 1);
+                        shift[t] = mode == 3 ? ((tu_rand(&st) & 1) ? 1 : 62) : rand_in(&st, 1, 62);
+                        bias[t] = mode == 1 ? ((tu_rand(&st) & 1) ? 1 << 24 : -(1 << 24))
+                                            : rand_in(&st, -(1 << 24), 1 << 24);
+                        y0[t] = rand_in(&st, -(1 << 24), 1 << 24);
+                    }
+                    const int64_t lim = rep & 1 ? LMZ_ACT : LMZ_RES;
+                    memcpy(y1, y0, sizeof y0);
+                    memcpy(y2, y0, sizeof y0);
+                    lmz_rescale_ref(acc, n, sa, mult, shift, bias, lim, residual, y1);
+                    k->rescale(acc, n, sa, mult, shift, bias, lim, residual, y2);
+                    if (memcmp(y1, y2, (size_t)n * sizeof *y1) != 0) {
+                        fprintf(stderr, "%s rescale n %d mode %d residual %d differ\n", k->name,
+                                n, mode, residual);
+                        tu_failures++;
+                    }
+                }
 }
 
 /* ---- whole models ---- */
@@ -323,6 +472,9 @@ int main(void)
         printf("%s: kernels\n", name);
         test_dots(k);
         test_attend(k);
+        test_attend_rows(k);
+        test_quant(k);
+        test_rescale(k);
         printf("%s: models\n", name);
         test_models((lmz_simd)p);
         ran++;

@@ -8,6 +8,18 @@ int lmz_alibi_exp(int h, int n_heads)
     return (8 * (h + 1) + n_heads - 1) / n_heads;
 }
 
+void lmz_attend_rows(const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
+                     const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
+                     int row_stride, int a_stride, int i0, int nq, int dh, int e_h, int32_t *sc,
+                     int sc_stride, int64_t *acc, int32_t *out, int out_stride)
+{
+    (void)sc_stride; /* the reference takes one query at a time in row 0 */
+    for (int t = 0; t < nq; t++)
+        lmz_attend_row(q8 + (size_t)t * q_stride, aq[(size_t)t * aq_stride], k8, ak, v8, av,
+                       row_stride, a_stride, i0 + t, dh, e_h, sc, acc,
+                       out + (size_t)t * out_stride);
+}
+
 void lmz_attend_row(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
                     const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
                     int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out)

@@ -19,10 +19,10 @@ lmz_scratch *lmz_scratch_create(const lmz_config *cfg)
     s->z = malloc(wide * sizeof *s->z);
     s->zq = malloc(wide);
     s->qkv = malloc(3 * d * sizeof *s->qkv);
-    s->o = malloc(d * sizeof *s->o);
+    s->o = malloc(LMZ_ATT_ROWS * d * sizeof *s->o);
     s->u = malloc(f * sizeof *s->u);
     s->logits = malloc(256 * sizeof *s->logits);
-    s->sc = malloc((size_t)cfg->ctx * sizeof *s->sc);
+    s->sc = malloc(LMZ_ATT_ROWS * (size_t)cfg->ctx * sizeof *s->sc);
     s->acc = malloc((d / (size_t)cfg->n_heads) * sizeof *s->acc);
     s->q8 = malloc(d);
     s->aq = malloc((size_t)cfg->n_heads * sizeof *s->aq);
@@ -85,7 +85,7 @@ void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const
     }
 }
 
-void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i, const int8_t *q8,
+void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i0, int nq, const int8_t *q8,
                       const int32_t *aq, const int8_t *k8, const int32_t *ak, const int8_t *v8,
                       const int32_t *av, int a_stride)
 {
@@ -94,15 +94,20 @@ void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i, const int8_t *q
     for (int h = 0; h < H; h++) {
         const int off = h * dh;
         const size_t ah = (size_t)h * a_stride;
-        k->attend_row(q8 + off, aq[h], k8 + off, ak + ah, v8 + off, av + ah, d, 1, i, dh,
-                       lmz_alibi_exp(h, H), s->sc, s->acc, s->o + off);
+        if (nq == 1)
+            k->attend_row(q8 + off, aq[h], k8 + off, ak + ah, v8 + off, av + ah, d, 1, i0, dh,
+                          lmz_alibi_exp(h, H), s->sc, s->acc, s->o + off);
+        else
+            k->attend_rows(q8 + off, aq + h, d, H, k8 + off, ak + ah, v8 + off, av + ah, d, 1,
+                           i0, nq, dh, lmz_alibi_exp(h, H), s->sc, s->cfg.ctx, s->acc,
+                           s->o + off, d);
     }
 }
 
-void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, int32_t *x)
+void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, const int32_t *o, int32_t *x)
 {
     const int d = L->proj.out, f = L->ff1.out;
-    const int32_t oa = lmz_quant_row(s->o, d, s->zq);
+    const int32_t oa = lmz_quant_row(o, d, s->zq);
     lmz_linear_residual(&L->proj, s->zq, oa, x);
 
     lmz_layer_norm(x, d, s->z);

@@ -66,10 +66,15 @@ lmz_status lmz_forward_chunk(const lmz_model *m, lmz_scratch *s, const uint8_t *
             lmz_block_qkv(m, L, s, s->x + r, s->fq8 + r, s->faq + a, s->fk8 + r, s->fak + i,
                           s->fv8 + r, s->fav + i, ctx);
         }
-        for (int i = 0; i < n; i++) {
-            const size_t r = (size_t)i * d, a = (size_t)i * H;
-            lmz_block_attend(m, s, i, s->fq8 + r, s->faq + a, s->fk8, s->fak, s->fv8, s->fav, ctx);
-            lmz_block_finish(L, s, s->x + r);
+        /* LMZ_ATT_ROWS positions at a time, so the attention kernel can
+         * share its sweeps over the keys between their queries. */
+        for (int i0 = 0; i0 < n; i0 += LMZ_ATT_ROWS) {
+            const int nq = n - i0 < LMZ_ATT_ROWS ? n - i0 : LMZ_ATT_ROWS;
+            const size_t r = (size_t)i0 * d, a = (size_t)i0 * H;
+            lmz_block_attend(m, s, i0, nq, s->fq8 + r, s->faq + a, s->fk8, s->fak, s->fv8,
+                             s->fav, ctx);
+            for (int t = 0; t < nq; t++)
+                lmz_block_finish(L, s, s->o + (size_t)t * d, s->x + r + (size_t)t * d);
         }
     }
 

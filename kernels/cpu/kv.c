@@ -83,8 +83,8 @@ lmz_status lmz_kv_step(const lmz_model *m, lmz_scratch *s, lmz_kv *kv, int input
         int32_t *ak = kv->ak + (size_t)l * ctx * H, *av = kv->av + (size_t)l * ctx * H;
         const size_t r = (size_t)i * d;
         lmz_block_qkv(m, L, s, kv->x, s->q8, s->aq, k8 + r, ak + i, v8 + r, av + i, (int)ctx);
-        lmz_block_attend(m, s, i, s->q8, s->aq, k8, ak, v8, av, (int)ctx);
-        lmz_block_finish(L, s, kv->x);
+        lmz_block_attend(m, s, i, 1, s->q8, s->aq, k8, ak, v8, av, (int)ctx);
+        lmz_block_finish(L, s, s->o, kv->x);
     }
     lmz_block_table(m, s, kv->x, table);
     kv->len = i + 1;

@@ -22,8 +22,18 @@
 
 /* LN: x (d values, |x| <= RES) -> z (Q12, |z| <= sqrt(d) * 4096 <= ACT). */
 void lmz_layer_norm(const int32_t *x, int d, int32_t *z);
-/* quant: v (n values, |v| <= ACT) -> q (int8 in [-127, 127]); returns a. */
+/* quant: v (n values, |v| <= ACT) -> q (int8 in [-127, 127]); returns a.
+ * lmz_quant_row runs the SIMD path's kernel, lmz_quant_row_ref is the
+ * scalar reference. */
 int32_t lmz_quant_row(const int32_t *v, int n, int8_t *q);
+int32_t lmz_quant_row_ref(const int32_t *v, int n, int8_t *q);
+/* The linear layers' rescale of n dot products acc (scalar reference):
+ * v_t = rshift_round(acc_t * a * mult_t, shift_t) + bias_t, then
+ * y_t = clamp(v_t, -lim, lim), or with residual y_t = clamp(y_t + v_t,
+ * -RES, RES). */
+void lmz_rescale_ref(const int32_t *acc, int n, int32_t a, const int32_t *mult,
+                     const int32_t *shift, const int32_t *bias, int64_t lim, int residual,
+                     int32_t *y);
 /* y = clamp(linear(L, q, a), -lim, lim). */
 void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y);
 /* x = clamp(x + linear(L, q, a), -RES, RES), the sum formed in int64. */
@@ -45,6 +55,17 @@ void lmz_attend_row(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_
                     const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
                     int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out);
 
+/* Queries i0 .. i0 + nq - 1 of one head, each exactly lmz_attend_row of
+ * its own position (so any kernel may share the sweeps over the keys
+ * between them). Query t's row is q8 + t * q_stride with scale
+ * aq[t * aq_stride]; its outputs go to out + t * out_stride. sc: nq rows of
+ * sc_stride >= i0 + nq int32 (nq <= LMZ_ATT_ROWS); acc: dh int64. */
+#define LMZ_ATT_ROWS 4
+void lmz_attend_rows(const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
+                     const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
+                     int row_stride, int a_stride, int i0, int nq, int dh, int e_h, int32_t *sc,
+                     int sc_stride, int64_t *acc, int32_t *out, int out_stride);
+
 /* ---- scratch ---- */
 
 struct lmz_scratch {
@@ -53,10 +74,10 @@ struct lmz_scratch {
     int32_t *z;      /* max(d, F): LN output, then GELU output */
     int8_t *zq;      /* max(d, F): a quantised row */
     int32_t *qkv;    /* 3d */
-    int32_t *o;      /* d: attention output */
+    int32_t *o;      /* LMZ_ATT_ROWS x d: attention outputs of consecutive positions */
     int32_t *u;      /* F: ff1 output */
     int32_t *logits; /* 256 */
-    int32_t *sc;     /* ctx: attention scores of one query */
+    int32_t *sc;     /* LMZ_ATT_ROWS x ctx: attention scores, one row per query */
     int64_t *acc;    /* dh: attention accumulators */
     int8_t *q8;      /* d: the query row of the incremental step */
     int32_t *aq;     /* H */
@@ -75,15 +96,16 @@ void lmz_embed(const lmz_model *m, int t, int32_t *x);
 void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const int32_t *x,
                    int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av,
                    int a_stride);
-/* Attention of position i (its q row q8/aq) over rows 0..i of k8/ak/v8/av
- * (the layout above, ak/av at position 0 of head 0) for every head; writes
- * s->o. */
-void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i, const int8_t *q8,
+/* Attention of positions i0 .. i0 + nq - 1 (nq <= LMZ_ATT_ROWS; their q
+ * rows q8 + t * d, scales aq + t * H) over rows 0..i of k8/ak/v8/av (the
+ * layout above, ak/av at position 0 of head 0) for every head; writes
+ * s->o + t * d. Each position's result is the one it gets alone. */
+void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i0, int nq, const int8_t *q8,
                       const int32_t *aq, const int8_t *k8, const int32_t *ak, const int8_t *v8,
                       const int32_t *av, int a_stride);
 /* The rest of the layer after attention: proj + residual, LN, ff1, GELU,
- * ff2 + residual. Reads s->o, updates x. */
-void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, int32_t *x);
+ * ff2 + residual. Reads the attention output o (d values), updates x. */
+void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, const int32_t *o, int32_t *x);
 /* Final LN, head and the frequency table of x. */
 void lmz_block_table(const lmz_model *m, lmz_scratch *s, const int32_t *x, uint16_t freq[256]);
 

@@ -1,12 +1,12 @@
 /* lmz_simd.h: the table of hot kernels, one per SIMD path (private to
  * kernels/).
  *
- * Only the two operations that carry nearly all the multiply-adds go through
- * the table: the int8 dot products of the linear layers and one query row of
- * attention. Everything around them (rescale, rounding, clamps, LN, quant,
- * GELU, the frequency table) stays the shared scalar code, so a path can only
- * differ from the reference inside these two functions, and
- * tests/test_simd*.c compare exactly those, plus whole models, path against
+ * The table holds the operations that carry nearly all the time: the int8
+ * dot products of the linear layers and their int64 rescale, one or several
+ * query rows of attention, and the row quantisation. Everything else (LN,
+ * GELU, the frequency table) stays the shared scalar code, so a path can
+ * only differ from the reference inside these functions, and
+ * tests/test_simd.c compares exactly those, plus whole models, path against
  * path. */
 #ifndef LMZ_SIMD_H
 #define LMZ_SIMD_H
@@ -26,6 +26,16 @@ typedef struct lmz_cpu_kern {
     void (*attend_row)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
                        const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
                        int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out);
+    /* lmz_attend_rows's contract (lmz_cpu.h), bit for bit. */
+    void (*attend_rows)(const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
+                        const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
+                        int row_stride, int a_stride, int i0, int nq, int dh, int e_h,
+                        int32_t *sc, int sc_stride, int64_t *acc, int32_t *out, int out_stride);
+    /* lmz_quant_row_ref's and lmz_rescale_ref's contracts, bit for bit. */
+    int32_t (*quant_row)(const int32_t *v, int n, int8_t *q);
+    void (*rescale)(const int32_t *acc, int n, int32_t a, const int32_t *mult,
+                    const int32_t *shift, const int32_t *bias, int64_t lim, int residual,
+                    int32_t *y);
 } lmz_cpu_kern;
 
 /* The table in use (chosen once, see lmz_simd_select). */

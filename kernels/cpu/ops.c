@@ -27,6 +27,11 @@ void lmz_layer_norm(const int32_t *x, int d, int32_t *z)
 
 int32_t lmz_quant_row(const int32_t *v, int n, int8_t *q)
 {
+    return lmz_kern()->quant_row(v, n, q);
+}
+
+int32_t lmz_quant_row_ref(const int32_t *v, int n, int8_t *q)
+{
     int64_t a = 0;
     for (int i = 0; i < n; i++) {
         const int64_t m = v[i] < 0 ? -(int64_t)v[i] : v[i];
@@ -45,41 +50,46 @@ int32_t lmz_quant_row(const int32_t *v, int n, int8_t *q)
     return (int32_t)a;
 }
 
-/* y_o before any clamp from acc_o = w . q (|acc| <= 127^2 * 4096 < 2^26 in
- * int32): p = acc * a (< 2^44), p * mult < 2^59, plus |bias| <= 2^24. */
-static inline int64_t linear_out(const lmz_linear *L, int o, int32_t acc, int32_t a)
+/* The linear layers' rescale of docs/inference.md: y_t before any clamp
+ * from acc_t = w . q (|acc| <= 127^2 * 4096 < 2^26 in int32): p = acc * a
+ * (< 2^44), p * mult < 2^59, plus |bias| <= 2^24. */
+
+void lmz_rescale_ref(const int32_t *acc, int n, int32_t a, const int32_t *mult,
+                     const int32_t *shift, const int32_t *bias, int64_t lim, int residual,
+                     int32_t *y)
 {
-    const int64_t p = (int64_t)acc * a;
-    return lmz_rshift_round(p * L->mult[o], L->shift[o]) + L->bias[o];
+    for (int t = 0; t < n; t++) {
+        const int64_t p = (int64_t)acc[t] * a;
+        const int64_t v = lmz_rshift_round(p * mult[t], shift[t]) + bias[t];
+        y[t] = residual ? (int32_t)lmz_clamp64((int64_t)y[t] + v, -LMZ_RES, LMZ_RES)
+                        : (int32_t)lmz_clamp64(v, -lim, lim);
+    }
 }
 
-/* The dot products come from the SIMD path's kernel (lmz_simd.h) in tiles
- * of LIN_TILE outputs; the rescale above is shared by every path. */
+/* The dot products and the rescale come from the SIMD path's kernels
+ * (lmz_simd.h), in tiles of LIN_TILE outputs. */
 #define LIN_TILE 256
 
-void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y)
+static void linear(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int residual,
+                   int32_t *y)
 {
     const lmz_cpu_kern *k = lmz_kern();
     int32_t acc[LIN_TILE];
     for (int o0 = 0; o0 < L->out; o0 += LIN_TILE) {
         const int n = L->out - o0 < LIN_TILE ? L->out - o0 : LIN_TILE;
         k->dots(L->w + (size_t)o0 * (size_t)L->in, n, L->in, q, acc);
-        for (int t = 0; t < n; t++)
-            y[o0 + t] = (int32_t)lmz_clamp64(linear_out(L, o0 + t, acc[t], a), -lim, lim);
+        k->rescale(acc, n, a, L->mult + o0, L->shift + o0, L->bias + o0, lim, residual, y + o0);
     }
+}
+
+void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y)
+{
+    linear(L, q, a, lim, 0, y);
 }
 
 void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_t *x)
 {
-    const lmz_cpu_kern *k = lmz_kern();
-    int32_t acc[LIN_TILE];
-    for (int o0 = 0; o0 < L->out; o0 += LIN_TILE) {
-        const int n = L->out - o0 < LIN_TILE ? L->out - o0 : LIN_TILE;
-        k->dots(L->w + (size_t)o0 * (size_t)L->in, n, L->in, q, acc);
-        for (int t = 0; t < n; t++)
-            x[o0 + t] = (int32_t)lmz_clamp64((int64_t)x[o0 + t] + linear_out(L, o0 + t, acc[t], a),
-                                             -LMZ_RES, LMZ_RES);
-    }
+    linear(L, q, a, LMZ_RES, 1, x);
 }
 
 void lmz_freq_table(const int32_t logits[256], uint16_t freq[256])

@@ -42,7 +42,8 @@ void lmz_dots_scalar(const int8_t *w, int out, int in, const int8_t *q, int32_t 
 }
 
 static const lmz_cpu_kern kern_scalar = {"scalar", LMZ_SIMD_SCALAR, lmz_dots_scalar,
-                                         lmz_attend_row};
+                                         lmz_attend_row, lmz_attend_rows,
+                                         lmz_quant_row_ref, lmz_rescale_ref};
 
 int lmz_simd_parse(const char *s)
 {

@@ -169,12 +169,32 @@ static LMZ_TGT inline __m256i LMZ_SFX(score8)(__m256i s, __m256i ak, __m256i g, 
     return _mm256_sub_epi32(r, bias); /* |r - bias| <= 2^24 + 2^25 */
 }
 
-/* Dot products q . k_j of 8 consecutive keys, in key order. dh == 16: two
- * keys per vector; dh % 32 == 0: one key per vector, summed over dh/32
+/* Dot products q . k_j of 8 consecutive keys, in key order. dh == 8 (the
+ * tiny preset): four keys per vector; dh == 16: two keys per vector;
+ * dh % 32 == 0: one key per vector, summed over dh/32
  * steps. |q . k| <= 127^2 * 256 < 2^22 fits every int32 lane. */
 static LMZ_TGT inline __m256i LMZ_SFX(qk8)(const int8_t *q8, const int8_t *k, size_t stride,
                                            int dh)
 {
+    if (dh == 8) { /* four keys per vector */
+        int64_t qw;
+        memcpy(&qw, q8, 8);
+        const __m256i q4 = _mm256_set1_epi64x(qw);
+        __m256i p[2];
+        for (int t = 0; t < 2; t++) {
+            const int8_t *k0 = k + (size_t)(4 * t) * stride;
+            const __m128i lo = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)k0),
+                                                  _mm_loadl_epi64((const __m128i *)(k0 + stride)));
+            const __m128i hi =
+                _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(k0 + 2 * stride)),
+                                   _mm_loadl_epi64((const __m128i *)(k0 + 3 * stride)));
+            p[t] = LMZ_SFX(dp)(_mm256_setzero_si256(), q4,
+                               _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+        }
+        /* p[t] = [k0 k0 k1 k1 | k2 k2 k3 k3] (keys 4t..4t+3, two partials each) */
+        const __m256i h = _mm256_hadd_epi32(p[0], p[1]); /* [k0 k1 k4 k5 | k2 k3 k6 k7] */
+        return _mm256_permutevar8x32_epi32(h, _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
+    }
     if (dh == 16) {
         const __m128i q1 = _mm_loadu_si128((const __m128i *)q8);
         const __m256i q2 = _mm256_broadcastsi128_si256(q1);
@@ -268,6 +288,14 @@ static LMZ_TGT inline __attribute__((always_inline)) void
 LMZ_SFX(vpair)(LMZ_SFX(vacc) * va, const int8_t *r0, const int8_t *r1, __m256i b0, __m256i b1,
                __m256i b2, int dh)
 {
+    if (dh == 8) { /* the two keys' 8 channels interleaved fill one vector */
+        const __m256i v = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(
+            _mm_loadl_epi64((const __m128i *)r0), _mm_loadl_epi64((const __m128i *)r1)));
+        va->a[0][0] = LMZ_SFX(madd_acc)(va->a[0][0], v, b0);
+        va->a[1][0] = LMZ_SFX(madd_acc)(va->a[1][0], v, b1);
+        va->a[2][0] = LMZ_SFX(madd_acc)(va->a[2][0], v, b2);
+        return;
+    }
     for (int c = 0; c < dh; c += 16) {
         const __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + c));
         const __m128i x1 = _mm_loadu_si128((const __m128i *)(r1 + c));
@@ -410,12 +438,375 @@ static LMZ_TGT void LMZ_SFX(attend_row)(const int8_t *q8, int32_t aq, const int8
                                         int row_stride, int a_stride, int i, int dh, int e_h,
                                         int32_t *sc, int64_t *acc, int32_t *out)
 {
-    if (dh == 16)
+    if (dh == 8)
+        LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, 8, e_h, sc, acc, out);
+    else if (dh == 16)
         LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, 16, e_h, sc, acc, out);
     else if (dh == 32)
         LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, 32, e_h, sc, acc, out);
     else if (dh % 32 == 0)
         LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, dh, e_h, sc, acc, out);
-    else /* other head sizes (the tiny preset's 8): the reference */
+    else /* other head sizes: the reference */
         lmz_attend_row(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, dh, e_h, sc, acc, out);
+}
+
+/* ---- attention of several queries per sweep (the full pass) ---- */
+
+/* How many queries share one sweep over the keys: as many as keep their
+ * value accumulators (NQ x 3 digits x dh/8 vectors) in registers, 16 on
+ * AVX2 and 32 with AVX-512VL; 1 = no sharing (one attend_row per query). */
+#if LMZ_VNNI
+#define LMZ_MQ(dh) ((dh) == 8 ? 4 : (dh) == 16 ? 4 : (dh) == 32 ? 2 : 1)
+#else
+#define LMZ_MQ(dh) ((dh) == 8 ? 4 : (dh) == 16 ? 2 : 1)
+#endif
+
+/* vflush for attend_mq's accumulators: fold the three digit sums into
+ * the int64 sums (acc += a0 + a1 * 2^15 + a2 * 2^30) and clear them. */
+static LMZ_TGT inline __attribute__((always_inline)) void
+LMZ_SFX(mq_fold)(__m256i A[4][3][4], const int NQ, const int dh, int64_t acc[4][LMZ_MAX_HEAD_DIM])
+{
+#pragma GCC unroll 4
+    for (int t = 0; t < NQ; t++)
+#pragma GCC unroll 4
+        for (int b = 0; b < dh / 8; b++) {
+            _Alignas(32) int32_t d0[8], d1[8], d2[8];
+            _mm256_store_si256((__m256i *)d0, A[t][0][b]);
+            _mm256_store_si256((__m256i *)d1, A[t][1][b]);
+            _mm256_store_si256((__m256i *)d2, A[t][2][b]);
+            for (int c = 0; c < 8; c++)
+                acc[t][8 * b + c] += (int64_t)d0[c] + (int64_t)d1[c] * (INT64_C(1) << 15) +
+                                     (int64_t)d2[c] * (INT64_C(1) << 30);
+            A[t][0][b] = A[t][1][b] = A[t][2][b] = _mm256_setzero_si256();
+        }
+}
+
+/* NQ consecutive queries i0 .. i0 + NQ - 1 of one head, each computed
+ * exactly as attend_dh computes it alone: every query keeps its own scores
+ * (row t of sc), maximum, weights, Z and int64 sums; only the key and value
+ * loads (and the int8 -> int16 widening of the values) are shared. The keys
+ * 0 .. S - 1, S = (i0 + 1) rounded down to 8, are visible to all NQ queries
+ * and go through the vector passes; query t's remaining keys S .. i0 + t
+ * (at most 7 + NQ - 1) take the scalar formula, as attend_dh's tail does.
+ * A pair of keys whose weights are zero for every query is skipped (a
+ * zero weight adds nothing); a pair with some non-zero weights is added
+ * for every query, zeros included, which is the same sum. */
+static LMZ_TGT inline __attribute__((always_inline)) void
+LMZ_SFX(attend_mq)(const int NQ, const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
+                   const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
+                   int row_stride, int a_stride, int i0, const int dh, int e_h, int32_t *sc,
+                   int sc_stride, int32_t *out, int out_stride)
+{
+    const size_t stride = (size_t)row_stride;
+    const int S = (i0 + 1) & ~7;
+    const __m128i eh = _mm_cvtsi32_si128(e_h);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i aidx = _mm256_mullo_epi32(lane, _mm256_set1_epi32(a_stride));
+    int64_t g[4], m[4];
+    __m256i gv[4], vmax[4], zv[4];
+    for (int t = 0; t < NQ; t++) {
+        g[t] = lmz_div_round((int64_t)aq[(size_t)t * aq_stride] << 20, 16129);
+        gv[t] = _mm256_set1_epi64x(g[t]);
+        vmax[t] = _mm256_set1_epi32(INT32_MIN);
+        zv[t] = _mm256_setzero_si256();
+    }
+
+    /* Pass 1 over the shared keys. */
+    for (int j = 0; j < S; j += 8) {
+        const __m256i a =
+            a_stride == 1 ? _mm256_loadu_si256((const __m256i *)(ak + j))
+                          : _mm256_i32gather_epi32((const int *)(ak + (size_t)j * a_stride), aidx, 4);
+        for (int t = 0; t < NQ; t++) {
+            const __m256i s =
+                LMZ_SFX(qk8)(q8 + (size_t)t * q_stride, k8 + (size_t)j * stride, stride, dh);
+            const __m256i dist = _mm256_sub_epi32(_mm256_set1_epi32(i0 + t - j), lane);
+            const __m256i v = LMZ_SFX(score8)(s, a, gv[t], dist, eh);
+            _mm256_storeu_si256((__m256i *)(sc + (size_t)t * sc_stride + j), v);
+            vmax[t] = _mm256_max_epi32(vmax[t], v);
+        }
+    }
+    /* Each query's maximum, then its own tail keys. */
+    for (int t = 0; t < NQ; t++) {
+        const int8_t *qt = q8 + (size_t)t * q_stride;
+        int32_t *st = sc + (size_t)t * sc_stride;
+        const int i = i0 + t;
+        _Alignas(32) int32_t mx[8];
+        _mm256_store_si256((__m256i *)mx, vmax[t]);
+        m[t] = INT64_MIN;
+        for (int u = 0; u < 8 && S > 0; u++)
+            if (mx[u] > m[t])
+                m[t] = mx[u];
+        for (int j = S; j <= i; j++) {
+            const int8_t *k = k8 + (size_t)j * stride;
+            int32_t s = 0;
+            for (int c = 0; c < dh; c++)
+                s += (int32_t)qt[c] * (int32_t)k[c];
+            int64_t v = lmz_rshift_round(
+                lmz_rshift_round((int64_t)s * ak[(size_t)j * a_stride], 12) * g[t], 20);
+            v = lmz_clamp64(v, -(INT64_C(1) << 24), INT64_C(1) << 24) -
+                (((int64_t)(i - j) << 12) >> e_h);
+            st[j] = (int32_t)v;
+            if (v > m[t])
+                m[t] = v;
+        }
+    }
+
+    /* Pass 2a: the weights of the shared keys, over their scores. */
+    const uint16_t *tab = lmz_exp16();
+    for (int t = 0; t < NQ; t++) {
+        const __m256i mv = _mm256_set1_epi32((int32_t)m[t]);
+        int32_t *st = sc + (size_t)t * sc_stride;
+        for (int j = 0; j < S; j += 8) {
+            const __m256i e = LMZ_SFX(expq8)(
+                _mm256_sub_epi32(mv, _mm256_loadu_si256((const __m256i *)(st + j))), tab);
+            zv[t] = _mm256_add_epi32(zv[t], e);
+            _mm256_storeu_si256((__m256i *)(st + j), e);
+        }
+    }
+
+    /* Pass 2b: the weighted sums over the shared keys. The accumulators
+     * are a fixed-size array indexed only by constants after unrolling, so
+     * they stay in registers (NQ * 3 * dh/8 <= 24 vectors). */
+    __m256i A[4][3][4];
+    int64_t acc[4][LMZ_MAX_HEAD_DIM];
+#pragma GCC unroll 4
+    for (int t = 0; t < NQ; t++) {
+        for (int c = 0; c < dh; c++)
+            acc[t][c] = 0;
+#pragma GCC unroll 4
+        for (int b = 0; b < dh / 8; b++)
+            A[t][0][b] = A[t][1][b] = A[t][2][b] = _mm256_setzero_si256();
+    }
+    const __m256i m15 = _mm256_set1_epi64x(0x7fff);
+    int pairs = 0;
+    for (int j = 0; j < S; j += 8) {
+        __m256i e[4], any = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int t = 0; t < NQ; t++) {
+            e[t] = _mm256_loadu_si256((const __m256i *)(sc + (size_t)t * sc_stride + j));
+            any = _mm256_or_si256(any, e[t]);
+        }
+        const int zero = _mm256_movemask_ps(
+            _mm256_castsi256_ps(_mm256_cmpeq_epi32(any, _mm256_setzero_si256())));
+        if (zero == 0xff)
+            continue;
+        const __m256i a =
+            a_stride == 1 ? _mm256_loadu_si256((const __m256i *)(av + j))
+                          : _mm256_i32gather_epi32((const int *)(av + (size_t)j * a_stride), aidx, 4);
+        const __m256i aod = _mm256_srli_epi64(a, 32);
+        /* digit pairs as in attend_dh, stored so that each pair's 32 bits
+         * can be broadcast straight from memory */
+        _Alignas(32) int32_t dg[4][3][8];
+#pragma GCC unroll 4
+        for (int t = 0; t < NQ; t++) {
+            const __m256i wev = _mm256_mul_epu32(e[t], a);
+            const __m256i wod = _mm256_mul_epu32(_mm256_srli_epi64(e[t], 32), aod);
+            _mm256_store_si256((__m256i *)dg[t][0],
+                               _mm256_or_si256(_mm256_and_si256(wev, m15),
+                                               _mm256_slli_epi64(_mm256_and_si256(wod, m15), 16)));
+            _mm256_store_si256(
+                (__m256i *)dg[t][1],
+                _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi64(wev, 15), m15),
+                    _mm256_slli_epi64(_mm256_and_si256(_mm256_srli_epi64(wod, 15), m15), 16)));
+            _mm256_store_si256((__m256i *)dg[t][2],
+                               _mm256_or_si256(_mm256_srli_epi64(wev, 30),
+                                               _mm256_slli_epi64(_mm256_srli_epi64(wod, 30), 16)));
+        }
+        for (int p = 0; p < 4; p++) {
+            if (((zero >> (2 * p)) & 3) == 3)
+                continue;
+            const int8_t *r0 = v8 + (size_t)(j + 2 * p) * stride, *r1 = r0 + stride;
+#pragma GCC unroll 2
+            for (int c = 0; c < dh; c += 16) {
+                __m256i vlo, vhi = _mm256_setzero_si256();
+                if (dh == 8) {
+                    vlo = _mm256_cvtepi8_epi16(
+                        _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)r0),
+                                          _mm_loadl_epi64((const __m128i *)r1)));
+                } else {
+                    const __m128i x0 = _mm_loadu_si128((const __m128i *)(r0 + c));
+                    const __m128i x1 = _mm_loadu_si128((const __m128i *)(r1 + c));
+                    vlo = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1));
+                    vhi = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1));
+                }
+                const int b = c / 8;
+#pragma GCC unroll 4
+                for (int t = 0; t < NQ; t++)
+#pragma GCC unroll 3
+                    for (int k = 0; k < 3; k++) {
+                        const __m256i bk = _mm256_set1_epi32(dg[t][k][2 * p]);
+                        A[t][k][b] = LMZ_SFX(madd_acc)(A[t][k][b], vlo, bk);
+                        if (dh > 8)
+                            A[t][k][b + 1] = LMZ_SFX(madd_acc)(A[t][k][b + 1], vhi, bk);
+                    }
+            }
+            if (++pairs == LMZ_PAIRS_FLUSH) {
+                LMZ_SFX(mq_fold)(A, NQ, dh, acc);
+                pairs = 0;
+            }
+        }
+    }
+    LMZ_SFX(mq_fold)(A, NQ, dh, acc);
+    for (int t = 0; t < NQ; t++) {
+        const int32_t *st = sc + (size_t)t * sc_stride;
+        const int i = i0 + t;
+        int64_t z = (int64_t)LMZ_SFX(hsum1)(zv[t]);
+        for (int j = S; j <= i; j++) {
+            const int64_t ej = lmz_expq(m[t] - st[j]);
+            if (ej == 0)
+                continue;
+            z += ej;
+            const int64_t w = ej * av[(size_t)j * a_stride];
+            const int8_t *v = v8 + (size_t)j * stride;
+            for (int c = 0; c < dh; c++)
+                acc[t][c] += w * v[c];
+        }
+        const int64_t zd = z * 127;
+        int32_t *o = out + (size_t)t * out_stride;
+        for (int c = 0; c < dh; c++)
+            o[c] = (int32_t)lmz_clamp64(lmz_div_round(acc[t][c], zd), -LMZ_ACT, LMZ_ACT);
+    }
+}
+
+/* lmz_attend_rows's contract (lmz_cpu.h): groups of LMZ_MQ(dh) queries
+ * share a sweep; the rest, and head sizes without a shared kernel, go one
+ * by one through attend_row. */
+static LMZ_TGT void LMZ_SFX(attend_rows)(const int8_t *q8, const int32_t *aq, int q_stride,
+                                         int aq_stride, const int8_t *k8, const int32_t *ak,
+                                         const int8_t *v8, const int32_t *av, int row_stride,
+                                         int a_stride, int i0, int nq, int dh, int e_h,
+                                         int32_t *sc, int sc_stride, int64_t *acc, int32_t *out,
+                                         int out_stride)
+{
+    const int NQ = LMZ_MQ(dh);
+    int t = 0;
+    if (NQ > 1)
+        for (; t + NQ <= nq; t += NQ) {
+            const int8_t *qt = q8 + (size_t)t * q_stride;
+            const int32_t *at = aq + (size_t)t * aq_stride;
+            int32_t *ot = out + (size_t)t * out_stride;
+            if (dh == 8)
+                LMZ_SFX(attend_mq)(LMZ_MQ(8), qt, at, q_stride, aq_stride, k8, ak, v8, av,
+                                   row_stride, a_stride, i0 + t, 8, e_h, sc, sc_stride, ot,
+                                   out_stride);
+            else if (dh == 16)
+                LMZ_SFX(attend_mq)(LMZ_MQ(16), qt, at, q_stride, aq_stride, k8, ak, v8, av,
+                                   row_stride, a_stride, i0 + t, 16, e_h, sc, sc_stride, ot,
+                                   out_stride);
+#if LMZ_VNNI
+            else if (dh == 32)
+                LMZ_SFX(attend_mq)(LMZ_MQ(32), qt, at, q_stride, aq_stride, k8, ak, v8, av,
+                                   row_stride, a_stride, i0 + t, 32, e_h, sc, sc_stride, ot,
+                                   out_stride);
+#endif
+        }
+    for (; t < nq; t++)
+        LMZ_SFX(attend_row)(q8 + (size_t)t * q_stride, aq[(size_t)t * aq_stride], k8, ak, v8, av,
+                            row_stride, a_stride, i0 + t, dh, e_h, sc, acc,
+                            out + (size_t)t * out_stride);
+}
+
+/* ---- row quantisation and the linear rescale ---- */
+
+/* lmz_quant_row_ref. vpabsd of any int32 read as unsigned is the exact
+ * |v| (even of INT32_MIN), so vpmaxud finds a exactly. q_i = round of
+ * m_i * inv / 2^32 with m_i = |v_i| <= a < 2^32 and inv = (127 << 32) / a
+ * < 2^39: split inv = hi * 2^32 + lo, m * inv = m * lo + (m * hi) << 32,
+ * both vpmuludq products exact, and the sum <= 127 * 2^32 (m <= a) fits
+ * 64 bits, so (sum + 2^31) >> 32 is the reference's r in the lane's low
+ * 32 bits; vpsignd restores the sign (r = 0 when v = 0). */
+static LMZ_TGT int32_t LMZ_SFX(quant_row)(const int32_t *v, int n, int8_t *q)
+{
+    const int n8 = n & ~7;
+    __m256i mx = _mm256_setzero_si256();
+    for (int i = 0; i < n8; i += 8)
+        mx = _mm256_max_epu32(mx, _mm256_abs_epi32(_mm256_loadu_si256((const __m256i *)(v + i))));
+    _Alignas(32) uint32_t mxs[8];
+    _mm256_store_si256((__m256i *)mxs, mx);
+    uint64_t a = 0;
+    for (int t = 0; t < 8; t++)
+        if (mxs[t] > a)
+            a = mxs[t];
+    for (int i = n8; i < n; i++) {
+        const uint64_t m = (uint64_t)(v[i] < 0 ? -(int64_t)v[i] : v[i]);
+        if (m > a)
+            a = m;
+    }
+    if (a == 0)
+        a = 1;
+    const uint64_t inv = (UINT64_C(127) << 32) / a;
+    const __m256i lo = _mm256_set1_epi64x((int64_t)(inv & 0xffffffffu));
+    const __m256i hi = _mm256_set1_epi64x((int64_t)(inv >> 32));
+    const __m256i half = _mm256_set1_epi64x(INT64_C(1) << 31);
+    for (int i = 0; i < n8; i += 8) {
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(v + i));
+        const __m256i me = _mm256_abs_epi32(x), mo = _mm256_srli_epi64(me, 32);
+        const __m256i pe = _mm256_add_epi64(
+            _mm256_add_epi64(_mm256_mul_epu32(me, lo), _mm256_slli_epi64(_mm256_mul_epu32(me, hi), 32)),
+            half);
+        const __m256i po = _mm256_add_epi64(
+            _mm256_add_epi64(_mm256_mul_epu32(mo, lo), _mm256_slli_epi64(_mm256_mul_epu32(mo, hi), 32)),
+            half);
+        const __m256i r = _mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xaa);
+        const __m256i sr = _mm256_sign_epi32(r, x); /* |r| <= 127 */
+        const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(sr), _mm256_extracti128_si256(sr, 1));
+        _mm_storel_epi64((__m128i *)(q + i), _mm_packs_epi16(w16, w16));
+    }
+    for (int i = n8; i < n; i++) {
+        const uint64_t m = (uint64_t)(v[i] < 0 ? -(int64_t)v[i] : v[i]);
+        const int32_t r = (int32_t)((m * inv + (UINT64_C(1) << 31)) >> 32);
+        q[i] = (int8_t)(v[i] < 0 ? -r : r);
+    }
+    return (int32_t)a;
+}
+
+/* Arithmetic right shift of int64 lanes by per-lane counts in [1, 62]:
+ * AVX-512VL has it; on AVX2, x >> s = ~(~x >>> s) for x < 0 (the logical
+ * shift of the non-negative ~x), i.e. ((x ^ sg) >>> s) ^ sg, sg = x < 0. */
+static LMZ_TGT inline __m256i LMZ_SFX(srav64)(__m256i x, __m256i s)
+{
+#if LMZ_VNNI
+    return _mm256_srav_epi64(x, s);
+#else
+    const __m256i sg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
+    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(x, sg), s), sg);
+#endif
+}
+
+/* lmz_rescale_ref, four outputs per vector in int64 lanes. p = acc * a is
+ * vpmuldq's exact product (|acc| < 2^26, a <= 2^18, both int32). p * mult
+ * (mult in [2^14, 2^15)) with p = ph * 2^32 + pl (ph signed, pl unsigned):
+ * pl * mult (vpmuludq) + (ph * mult (vpmuldq)) << 32, exact modulo 2^64 and
+ * so exact, as |p * mult| < 2^59. Then + 2^(shift-1), the arithmetic shift,
+ * + bias, the clamp (and the residual's add) all in int64 as the
+ * reference; each result fits int32 and sits in its lane's low half. */
+static LMZ_TGT void LMZ_SFX(rescale)(const int32_t *acc, int n, int32_t a, const int32_t *mult,
+                                     const int32_t *shift, const int32_t *bias, int64_t lim,
+                                     int residual, int32_t *y)
+{
+    const int n4 = n & ~3;
+    const __m256i av = _mm256_set1_epi64x(a), one = _mm256_set1_epi64x(1);
+    const __m256i hiv = _mm256_set1_epi64x(residual ? LMZ_RES : lim);
+    const __m256i lov = _mm256_set1_epi64x(residual ? -LMZ_RES : -lim);
+    const __m256i low32 = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    for (int t = 0; t < n4; t += 4) {
+        const __m256i p = _mm256_mul_epi32(
+            _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(acc + t))), av);
+        const __m256i mu = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(mult + t)));
+        const __m256i sh = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(shift + t)));
+        const __m256i pm = _mm256_add_epi64(
+            _mm256_mul_epu32(p, mu), _mm256_slli_epi64(_mm256_mul_epi32(_mm256_srli_epi64(p, 32), mu), 32));
+        const __m256i rnd = _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one));
+        __m256i v = _mm256_add_epi64(LMZ_SFX(srav64)(_mm256_add_epi64(pm, rnd), sh),
+                                     _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(bias + t))));
+        if (residual)
+            v = _mm256_add_epi64(v, _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(y + t))));
+        v = LMZ_SFX(min64)(LMZ_SFX(max64)(v, lov), hiv);
+        _mm_storeu_si128((__m128i *)(y + t),
+                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, low32)));
+    }
+    if (n4 < n)
+        lmz_rescale_ref(acc + n4, n - n4, a, mult + n4, shift + n4, bias + n4, lim, residual,
+                        y + n4);
 }
