@@ -175,7 +175,20 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     if (!rc)
         rc = lmz_backend_create(o->c.device, m, o->c.nthreads, &be, err);
     uint32_t chunk = m ? (uint32_t)m->cfg.ctx : 0;
-    uint32_t max_blocks = o->c.batch_blocks ? o->c.batch_blocks : 4;
+    /* --batch, or 4 blocks on the CPU and many more on CUDA (lmz_batch_blocks);
+     * a batch costs 6 bytes per raw byte (raw, cum, freq, coded). */
+    uint64_t per_block = (uint64_t)cpb * chunk * 6 + (uint64_t)cpb * 24;
+    /* no bigger than the input when every input is a regular file, so its
+     * size is known (a file that grows only means more batches) */
+    uint64_t need = 1;
+    for (size_t k = 0; k < in.n && need; k++) {
+        struct stat sb;
+        if (!in.paths[k] || stat(in.paths[k], &sb) != 0 || !S_ISREG(sb.st_mode))
+            need = 0;
+    }
+    if (need && chunk)
+        need += in.expected / ((uint64_t)cpb * chunk);
+    uint32_t max_blocks = lmz_batch_blocks(&o->c, be, cpb, per_block, need);
     if (!rc && batch_alloc(&b, chunk, cpb, max_blocks) != 0)
         rc = lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for a batch of %u blocks", max_blocks);
     if (!rc)

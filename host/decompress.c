@@ -62,33 +62,9 @@ static void report_damage(salvage *sv, const lmz_reader *r, uint64_t b, const lm
     fflush(sv->report);
 }
 
-/* lmz_rawcursor_next, except that with salvage a damaged block becomes
- * zeros and is reported instead of ending the run. */
-static lmz_status next_bytes(lmz_rawcursor *c, salvage *sv, uint64_t want, const uint8_t **ptr,
-                             uint32_t *got, lmz_err *err)
+static void on_damage(void *ctx, const lmz_reader *r, uint64_t b, const lmz_err *why)
 {
-    if (sv->on && c->used == c->have && c->block < c->r->nblocks) {
-        const lmz_index_entry *e = &c->r->index[c->block];
-        lmz_err why;
-        lmz_err_clear(&why);
-        lmz_status rc = lmz_reader_decode_block(c->r, c->block, 0, e->raw_len, c->payload, c->raw,
-                                                &why);
-        if (rc == LMZ_ERR_CORRUPT_BLOCK) {
-            memset(c->raw, 0, e->raw_len);
-            report_damage(sv, c->r, c->block, &why);
-        } else if (rc) {
-            if (err)
-                *err = why;
-            return rc;
-        }
-        c->block++;
-        c->have = e->raw_len;
-        c->used = 0;
-        c->done += e->raw_len;
-        if (c->pg)
-            lmz_progress_update(c->pg, c->done, c->r->info->raw_size, c->done);
-    }
-    return lmz_rawcursor_next(c, want, ptr, got, err);
+    report_damage(ctx, r, b, why);
 }
 
 static int is_dir(const char *p)
@@ -104,13 +80,13 @@ static int path_exists(const char *p)
 }
 
 /* Copy size bytes of the raw stream into o. */
-static lmz_status copy_out(lmz_rawcursor *cur, salvage *sv, lmz_outfile *o, uint64_t size,
+static lmz_status copy_out(lmz_rawcursor *cur, lmz_outfile *o, uint64_t size,
                            lmz_err *err)
 {
     while (size) {
         const uint8_t *p;
         uint32_t got;
-        lmz_status rc = next_bytes(cur, sv, size, &p, &got, err);
+        lmz_status rc = lmz_rawcursor_next(cur, size, &p, &got, err);
         if (rc)
             return rc;
         if (!got)
@@ -179,12 +155,13 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
     lmz_rawcursor cur;
     memset(&cur, 0, sizeof cur);
     if (!rc)
-        rc = lmz_rawcursor_init(&cur, &r, &pg, err);
+        rc = lmz_rawcursor_init(&cur, &r, lmz_reader_batch(&r, &o->c, r.nblocks), &pg, sv.on ? on_damage : NULL,
+                                &sv, err);
     if (!rc && o->to_stdout) {
         lmz_outfile of;
         rc = lmz_outfile_open(&of, NULL, 1, 0, 0, err);
         if (!rc)
-            rc = copy_out(&cur, &sv, &of, r.info->raw_size, err);
+            rc = copy_out(&cur, &of, r.info->raw_size, err);
         if (!rc)
             rc = lmz_outfile_commit(&of, err);
         else
@@ -199,7 +176,7 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
         lmz_outfile of;
         rc = lmz_outfile_open(&of, p, o->c.force, dir_mode, mem[k].mode, err);
         if (!rc)
-            rc = copy_out(&cur, &sv, &of, mem[k].size, err);
+            rc = copy_out(&cur, &of, mem[k].size, err);
         if (!rc)
             rc = lmz_outfile_commit(&of, err);
         else

@@ -1,11 +1,13 @@
 /* extract.c: one block, one byte range or one member of the raw stream,
- * decoding only the chunks the request touches. */
+ * decoding only the chunks the request touches, a read-ahead window of
+ * blocks per backend call (--batch). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "outfile.h"
 #include "pipeline_internal.h"
 #include "progress.h"
+#include "window.h"
 
 /* The raw range [off, off+len) the request names. */
 static lmz_status resolve_range(const lmz_extract_opts *o, lmz_reader *r, uint64_t *off,
@@ -78,37 +80,47 @@ lmz_status lmz_extract(const lmz_extract_opts *o, lmz_stats *st, lmz_err *err)
         rc = lmz_outfile_open(&of, path, o->c.force, 0, 0644, err);
     if (!rc && len)
         rc = lmz_reader_load_model(&r, &o->c, err);
-    uint8_t *payload = NULL, *raw = NULL;
-    if (!rc && len) {
-        payload = malloc(lmz_reader_max_payload(&r));
-        raw = malloc(lmz_reader_block_bytes(&r));
-        if (!payload || !raw)
-            rc = lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-    }
+    /* The blocks [b0, b1) the range touches go through a read-ahead window:
+     * all the chunks of a window's blocks in one backend call. */
+    uint64_t b0 = block_of(&r, off), b1 = len ? block_of(&r, off + len - 1) + 1 : b0;
+    lmz_window w;
+    memset(&w, 0, sizeof w);
+    if (!rc && len)
+        rc = lmz_window_init(&w, &r, lmz_reader_batch(&r, &o->c, b1 - b0), err);
     lmz_progress pg;
     lmz_progress_start(&pg, o->c.progress, "extract");
-    for (uint64_t b = block_of(&r, off); !rc && len && b < r.nblocks; b++) {
-        const lmz_index_entry *e = &r.index[b];
-        if (e->raw_offset >= off + len)
-            break;
-        uint64_t lo = off > e->raw_offset ? off - e->raw_offset : 0;
-        uint64_t hi = off + len - e->raw_offset;
-        if (hi > e->raw_len)
-            hi = e->raw_len;
-        rc = lmz_reader_decode_block(&r, b, (uint32_t)lo, (uint32_t)hi, payload, raw, err);
-        if (!rc)
-            rc = lmz_outfile_write(&of, raw, hi - lo, err);
-        st->raw_bytes += hi - lo;
-        st->blocks++;
-        lmz_progress_update(&pg, st->raw_bytes, len, st->raw_bytes);
+    for (uint64_t b = b0; !rc && len && b < b1;) {
+        lmz_window_clear(&w);
+        for (; b < b1 && w.n < w.cap; b++) {
+            const lmz_index_entry *e = &r.index[b];
+            uint64_t lo = off > e->raw_offset ? off - e->raw_offset : 0;
+            uint64_t hi = off + len - e->raw_offset;
+            if (hi > e->raw_len)
+                hi = e->raw_len;
+            lmz_window_add(&w, b, (uint32_t)lo, (uint32_t)hi);
+        }
+        rc = lmz_window_decode(&w, 1, err);
+        /* in order; the first damaged block ends the run, named alone */
+        for (uint32_t i = 0; i < w.n && !rc; i++) {
+            const lmz_window_slot *s = &w.slot[i];
+            if (s->rc) {
+                if (err)
+                    *err = s->err;
+                rc = s->rc;
+                break;
+            }
+            rc = lmz_outfile_write(&of, lmz_window_bytes(&w, i), s->hi - s->lo, err);
+            st->raw_bytes += s->hi - s->lo;
+            st->blocks++;
+            lmz_progress_update(&pg, st->raw_bytes, len, st->raw_bytes);
+        }
     }
     lmz_progress_end(&pg);
     if (!rc)
         rc = lmz_outfile_commit(&of, err);
     else if (of.f)
         lmz_outfile_abort(&of);
-    free(payload);
-    free(raw);
+    lmz_window_free(&w);
     lmz_reader_close(&r);
     st->seconds = lmz_now() - t0;
     return rc;

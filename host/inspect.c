@@ -5,6 +5,7 @@
 
 #include "pipeline_internal.h"
 #include "progress.h"
+#include "window.h"
 
 lmz_status lmz_list(const char *archive, const lmz_common_opts *c, FILE *out, lmz_err *err)
 {
@@ -68,43 +69,51 @@ lmz_status lmz_verify(const char *archive, const lmz_common_opts *c, int full, F
         return rc;
     if (full)
         rc = lmz_reader_load_model(&r, c, err);
-    uint8_t *payload = NULL, *raw = NULL;
-    if (!rc) {
-        payload = malloc(lmz_reader_max_payload(&r));
-        raw = malloc(lmz_reader_block_bytes(&r));
-        if (!payload || !raw)
-            rc = lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-    }
+    /* --full: a read-ahead window of blocks, all their chunks in one backend
+     * call; otherwise one payload at a time. */
+    lmz_window w;
+    memset(&w, 0, sizeof w);
+    if (!rc && r.nblocks)
+        rc = lmz_window_init(&w, &r, full ? lmz_reader_batch(&r, c, r.nblocks) : 1, err);
     lmz_progress pg;
     lmz_progress_start(&pg, c->progress, "verify");
     lmz_err first;
     lmz_err_clear(&first);
     /* Every block is checked, so every damaged block is reported. */
-    for (uint64_t b = 0; b < r.nblocks && !rc; b++) {
-        lmz_err e1;
-        lmz_err_clear(&e1);
-        lmz_status brc = full ? lmz_reader_decode_block(&r, b, 0, r.index[b].raw_len, payload, raw, &e1)
-                              : lmz_archive_read_block(r.a, b, payload, &e1);
-        if (brc == LMZ_ERR_CORRUPT_BLOCK) {
-            st->blocks_damaged++;
-            if (report)
-                fprintf(report, "damaged: %s\n", e1.msg);
-            if (first.code == LMZ_OK)
-                first = e1;
-        } else if (brc) {
-            rc = lmz_err_set(err, brc, "%s", e1.msg);
+    for (uint64_t b = 0; b < r.nblocks && !rc;) {
+        lmz_window_clear(&w);
+        if (full) {
+            for (; b < r.nblocks && w.n < w.cap; b++)
+                lmz_window_add(&w, b, 0, r.index[b].raw_len);
+            rc = lmz_window_decode(&w, 0, err);
+        } else {
+            lmz_window_add(&w, b, 0, r.index[b].raw_len);
+            lmz_window_slot *s = &w.slot[0];
+            s->rc = lmz_archive_read_block(r.a, b, w.payload, &s->err);
+            if (s->rc && s->rc != LMZ_ERR_CORRUPT_BLOCK)
+                rc = lmz_err_set(err, s->rc, "%s", s->err.msg);
+            b++;
         }
-        st->blocks++;
-        st->raw_bytes += r.index[b].raw_len;
-        lmz_progress_update(&pg, st->raw_bytes, r.info->raw_size, st->raw_bytes);
+        for (uint32_t i = 0; i < w.n && !rc; i++) {
+            const lmz_window_slot *s = &w.slot[i];
+            if (s->rc) {
+                st->blocks_damaged++;
+                if (report)
+                    fprintf(report, "damaged: %s\n", s->err.msg);
+                if (first.code == LMZ_OK)
+                    first = s->err;
+            }
+            st->blocks++;
+            st->raw_bytes += r.index[s->block].raw_len;
+            lmz_progress_update(&pg, st->raw_bytes, r.info->raw_size, st->raw_bytes);
+        }
     }
     lmz_progress_end(&pg);
     if (!rc && first.code != LMZ_OK)
         rc = lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK, "%llu of %llu blocks damaged (first: %s)",
                          (unsigned long long)st->blocks_damaged, (unsigned long long)st->blocks,
                          first.msg);
-    free(payload);
-    free(raw);
+    lmz_window_free(&w);
     lmz_reader_close(&r);
     st->seconds = lmz_now() - t0;
     return rc;

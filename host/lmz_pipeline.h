@@ -2,10 +2,12 @@
  *
  * compress:   inputs -> 2048-byte chunks -> backend scores -> range coder
  *             (OpenMP over chunks) -> blocks -> archive (one writer thread).
- * decompress: archive -> blocks (payload checksum) -> backend decode ->
- *             raw checksum -> member files (temporary file, then rename).
+ * decompress: archive -> a read-ahead window of --batch blocks (payload
+ *             checksums) -> one backend decode call for all their chunks ->
+ *             raw checksum of each block -> member files, in order
+ *             (temporary file, then rename).
  * extract:    one block, one byte range or one member; decodes only the
- *             chunks it touches.
+ *             chunks it touches (the same window over the blocks it spans).
  * list/verify: read the index; verify checks every checksum (full: decodes).
  * Memory is bounded by the batch (blocks in flight), not by the input. */
 #ifndef LMZ_PIPELINE_H
@@ -27,7 +29,9 @@ typedef struct lmz_common_opts {
     int force;               /* -f */
     int progress;            /* show progress on stderr */
     int verbose;             /* -v count; -1 for -q */
-    uint32_t batch_blocks;   /* blocks in flight per batch; 0: default */
+    uint32_t batch_blocks;   /* --batch: blocks in flight per batch (compress) or per
+                                backend decode call (read-ahead window of decompress,
+                                extract, verify --full); 0: the backend's default */
 } lmz_common_opts;
 
 typedef struct lmz_compress_opts {

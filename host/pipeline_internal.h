@@ -32,15 +32,26 @@ lmz_status lmz_reader_open(lmz_reader *r, const char *path, lmz_err *err);
 lmz_status lmz_reader_load_model(lmz_reader *r, const lmz_common_opts *c, lmz_err *err);
 void lmz_reader_close(lmz_reader *r);
 
-/* Decode the raw bytes [lo, hi) of block b (0 <= lo < hi <= raw_len) into
- * out (hi - lo bytes), decoding only the chunks that range touches. payload
- * is scratch of at least index[b].payload_len bytes. When the whole block is
- * decoded its raw checksum is checked too. Errors name the block. */
-lmz_status lmz_reader_decode_block(lmz_reader *r, uint64_t b, uint32_t lo, uint32_t hi,
-                                   uint8_t *payload, uint8_t *out, lmz_err *err);
-
 /* The largest payload_len / raw_len over the index (scratch sizes). */
 uint32_t lmz_reader_max_payload(const lmz_reader *r);
 uint32_t lmz_reader_block_bytes(const lmz_reader *r);
+
+/* --batch: blocks in flight per backend call (compress: per batch; the
+ * reading commands: the read-ahead window, window.h). c->batch_blocks when
+ * given; else LMZ_CPU_BATCH_BLOCKS on the CPU, and on CUDA enough blocks for
+ * LMZ_GPU_BATCH_CHUNKS chunks (256 blocks of 64 chunks) as long as they take
+ * at most LMZ_BATCH_MEMORY bytes at bytes_per_block each. Never more than
+ * limit (the blocks there are to do; 0: no limit), never 0. */
+#define LMZ_CPU_BATCH_BLOCKS 4
+#define LMZ_GPU_BATCH_CHUNKS 16384
+#define LMZ_BATCH_MEMORY ((uint64_t)1 << 30)
+#define LMZ_MAX_BATCH_BLOCKS 65536
+uint32_t lmz_batch_blocks(const lmz_common_opts *c, const lmz_backend *b, uint32_t chunks_per_block,
+                          uint64_t bytes_per_block, uint64_t limit);
+
+/* The reading commands' window: lmz_batch_blocks for this archive (its
+ * largest payload + block bytes, and the call lists, per block), at most
+ * limit blocks. */
+uint32_t lmz_reader_batch(const lmz_reader *r, const lmz_common_opts *c, uint64_t limit);
 
 #endif

@@ -1,8 +1,7 @@
-/* reader.c: an open archive, its model and a backend; decoding (parts of)
- * blocks. Shared by decompress, extract and verify. */
+/* reader.c: an open archive, its model and a backend (decoding: window.c).
+ * Shared by decompress, extract and verify. */
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "lmz_modelfile.h"
 #include "pipeline_internal.h"
@@ -73,63 +72,30 @@ uint32_t lmz_reader_block_bytes(const lmz_reader *r)
     return r->info->chunk_size * r->info->chunks_per_block;
 }
 
-lmz_status lmz_reader_decode_block(lmz_reader *r, uint64_t b, uint32_t lo, uint32_t hi,
-                                   uint8_t *payload, uint8_t *out, lmz_err *err)
+uint32_t lmz_batch_blocks(const lmz_common_opts *c, const lmz_backend *b, uint32_t chunks_per_block,
+                          uint64_t bytes_per_block, uint64_t limit)
 {
-    const lmz_index_entry *e = &r->index[b];
-    uint32_t chunk = r->info->chunk_size;
-    lmz_status rc = lmz_archive_read_block(r->a, b, payload, err);
-    if (rc)
-        return rc;
-    lmz_block_chunk chunks[LMZ_MAX_CHUNKS_PER_BLOCK];
-    uint32_t nchunks = 0;
-    int stored = 0;
-    rc = lmz_block_parse(payload, e->payload_len, e->raw_len, chunk, chunks, &nchunks, &stored, err);
-    if (rc) {
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err ? err->msg : "cannot be parsed");
-        return lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK, "block %llu: %s", (unsigned long long)b, why);
+    uint64_t n = c && c->batch_blocks ? c->batch_blocks : LMZ_CPU_BATCH_BLOCKS;
+    if (!(c && c->batch_blocks) && b && !strcmp(lmz_backend_name(b), "cuda")) {
+        uint32_t cpb = chunks_per_block ? chunks_per_block : 1;
+        n = (LMZ_GPU_BATCH_CHUNKS + cpb - 1) / cpb;
+        uint64_t fit = bytes_per_block ? LMZ_BATCH_MEMORY / bytes_per_block : n;
+        if (n > fit)
+            n = fit;
+        if (n < LMZ_CPU_BATCH_BLOCKS)
+            n = LMZ_CPU_BATCH_BLOCKS;
     }
-    int whole = lo == 0 && hi == e->raw_len;
-    uint8_t *raw = whole ? out : NULL;
-    uint32_t c0 = lo / chunk, c1 = (hi - 1) / chunk; /* chunks touched */
-    if (!whole) {
-        /* decode the touched chunks into a scratch of their size */
-        raw = malloc((size_t)(c1 - c0 + 1) * chunk);
-        if (!raw)
-            return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-    }
-    uint8_t *base = raw - (size_t)c0 * chunk; /* raw stream of the block, virtually */
-    if (stored) {
-        memcpy(raw, payload + 1 + (size_t)c0 * chunk,
-               (size_t)((c1 == nchunks - 1 ? e->raw_len : (c1 + 1) * chunk) - c0 * chunk));
-    } else {
-        const uint8_t *streams[LMZ_MAX_CHUNKS_PER_BLOCK];
-        uint32_t slen[LMZ_MAX_CHUNKS_PER_BLOCK], rlen[LMZ_MAX_CHUNKS_PER_BLOCK];
-        uint8_t *outs[LMZ_MAX_CHUNKS_PER_BLOCK];
-        int n = 0;
-        for (uint32_t c = c0; c <= c1; c++) {
-            uint8_t *dst = base + (size_t)c * chunk;
-            if (chunks[c].stored) {
-                memcpy(dst, payload + chunks[c].offset, chunks[c].raw_len);
-                continue;
-            }
-            streams[n] = payload + chunks[c].offset;
-            slen[n] = chunks[c].len;
-            rlen[n] = chunks[c].raw_len;
-            outs[n] = dst;
-            n++;
-        }
-        if (n)
-            rc = lmz_backend_decode(r->backend, n, streams, slen, rlen, outs, err);
-    }
-    if (!rc && whole && XXH64(out, e->raw_len, 0) != e->raw_xxh64)
-        rc = lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK,
-                         "block %llu: decoded bytes fail the raw checksum (wrong model or damaged block)",
-                         (unsigned long long)b);
-    if (!rc && !whole)
-        memcpy(out, base + lo, hi - lo);
-    if (!whole)
-        free(raw);
-    return rc;
+    if (limit && n > limit)
+        n = limit;
+    if (n > LMZ_MAX_BATCH_BLOCKS)
+        n = LMZ_MAX_BATCH_BLOCKS;
+    return n ? (uint32_t)n : 1;
+}
+
+uint32_t lmz_reader_batch(const lmz_reader *r, const lmz_common_opts *c, uint64_t limit)
+{
+    uint32_t cpb = r->info->chunks_per_block;
+    uint64_t per_block = (uint64_t)lmz_reader_max_payload(r) + lmz_reader_block_bytes(r) +
+                         (uint64_t)cpb * (sizeof(void *) * 2 + 8);
+    return lmz_batch_blocks(c, r->backend, cpb, per_block, limit);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lmz_backend.h"
 #include "lmz_modelfile.h"
 #include "lmz_train.h"
 
@@ -71,6 +72,8 @@ static const char usage[] =
     "                        ctx, qat, train bpb, val bpb, tokens/s, GFLOP/s)\n"
     "  -o, --output MODEL    the model file (required)\n"
     "  -T, --threads N       threads (default: all cores)\n"
+    "      --device DEV      auto or cpu (default auto: the CPU); cuda: training on\n"
+    "                        a GPU is not built yet, and says so\n"
     "  -f, --force           overwrite MODEL, the log\n"
     "  -q, --quiet           no summary, no progress\n"
     "      --no-progress     no progress line (it is shown only on a terminal)\n"
@@ -241,7 +244,7 @@ enum {
     OPT_PRESET = 1000, OPT_DMODEL, OPT_LAYERS, OPT_HEADS, OPT_DFF, OPT_CTX, OPT_SCHED, OPT_NAME,
     OPT_STEPS, OPT_TIME, OPT_BATCH, OPT_LR, OPT_LRMIN, OPT_WARMUP, OPT_DECAY, OPT_WD, OPT_CLIP,
     OPT_QAT, OPT_SEED, OPT_VAL, OPT_VALFROM, OPT_VALFRAC, OPT_EVALEVERY, OPT_EVALBYTES,
-    OPT_FINALEVAL, OPT_CKPT, OPT_CKPTEVERY, OPT_RESUME, OPT_LOG, OPT_NOPROGRESS
+    OPT_FINALEVAL, OPT_CKPT, OPT_CKPTEVERY, OPT_RESUME, OPT_LOG, OPT_NOPROGRESS, OPT_DEVICE
 };
 
 typedef struct args {
@@ -250,6 +253,7 @@ typedef struct args {
     int64_t steps, batch, warmup, seed, eval_every, eval_bytes, final_eval, val_from;
     double seconds, lr, lr_min, wd, clip, qat, val_frac, ckpt_every;
     int decay, threads, force, quiet, no_progress;
+    int device; /* lmz_device: --device */
     int have_steps, have_time, have_batch, have_lr, have_lrmin, have_warmup, have_decay,
         have_wd, have_clip, have_qat, have_seed, have_eval_every, have_eval_bytes;
 } args;
@@ -277,7 +281,8 @@ static int parse_args(int argc, char **argv, args *a)
         {"checkpoint", required_argument, 0, OPT_CKPT},
         {"checkpoint-every", required_argument, 0, OPT_CKPTEVERY},
         {"resume", required_argument, 0, OPT_RESUME}, {"log", required_argument, 0, OPT_LOG},
-        {"no-progress", no_argument, 0, OPT_NOPROGRESS}, {0, 0, 0, 0}};
+        {"no-progress", no_argument, 0, OPT_NOPROGRESS}, {"device", required_argument, 0, OPT_DEVICE},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->d_model = a->layers = a->heads = a->d_ff = a->ctx = -1;
     a->val_from = -1;
@@ -362,6 +367,11 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_RESUME: a->resume = optarg; break;
         case OPT_LOG: a->log = optarg; break;
         case OPT_NOPROGRESS: a->no_progress = 1; break;
+        case OPT_DEVICE:
+            a->device = lmz_device_parse(optarg);
+            if (a->device < 0)
+                return usage_error("unknown --device '%s' (auto, cpu or cuda)", optarg);
+            break;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
@@ -471,6 +481,11 @@ int cmd_train(int argc, char **argv)
     args a;
     if (parse_args(argc, argv, &a))
         return 1;
+    /* The trainer (kernels/train) runs on the CPU; auto means the CPU. */
+    if (a.device == LMZ_DEVICE_CUDA) {
+        fprintf(stderr, "lmz train: training on CUDA is not built yet (use --device cpu)\n");
+        return 1;
+    }
     const int ninputs = argc - optind;
     if (ninputs < 1)
         return usage_error("no training data%s", "");

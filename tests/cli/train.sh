@@ -24,7 +24,7 @@ payload=$("$LMZ" list part.lmz | awk '/^payload:/ {print $2}')
 if [[ -n $payload && $payload -lt 48000 ]]; then ok "payload $payload bytes for 60000"; else fail "payload '$payload' bytes for 60000: no compression"; fi
 
 # Resume: continue the checkpoint to a longer budget.
-expect_ok "resume to 80 steps" "$LMZ" train text.txt -o small2.lmzm --resume run.ckpt --steps 80 \
+expect_ok "resume to 80 steps (--device cpu)" "$LMZ" train text.txt -o small2.lmzm --resume run.ckpt --steps 80 --device cpu \
   --val-fraction 0.1 --final-eval 0 --log train.tsv -T 2
 [[ $(tail -1 train.tsv | cut -f1) == 80 ]] && ok "resumed log reaches step 80" || fail "log ends: $(tail -1 train.tsv)"
 

@@ -1,0 +1,72 @@
+/* window.h (private to host/): a read-ahead window of blocks decoded
+ * together, so that a backend (a GPU above all) gets many chunks per call.
+ *
+ * Up to cap blocks are added (a raw byte range of each). lmz_window_decode
+ * reads each block's payload and checks its checksum, parses it, then hands
+ * every coded chunk those ranges touch, of every block, to the backend in ONE
+ * lmz_backend_decode call; stored blocks and chunks are copied. A block whose
+ * payload checksum fails, that cannot be parsed, or (decoded whole) fails its
+ * raw checksum is marked damaged alone: its neighbours are decoded as usual.
+ *
+ * Memory: cap x (largest payload + block bytes) plus a few pointers per
+ * chunk, allocated once: bounded by cap, never by the archive's size. */
+#ifndef LMZ_WINDOW_H
+#define LMZ_WINDOW_H
+
+#include "pipeline_internal.h"
+
+typedef struct lmz_window_slot {
+    uint64_t block;
+    uint32_t lo, hi;  /* the raw bytes [lo, hi) of the block wanted */
+    lmz_status rc;    /* LMZ_OK, or LMZ_ERR_CORRUPT_BLOCK with err naming the block */
+    lmz_err err;
+} lmz_window_slot;
+
+typedef struct lmz_window {
+    lmz_reader *r;
+    uint32_t cap, n;          /* blocks the window holds / holds now */
+    size_t pay_stride, raw_stride;
+    uint8_t *payload, *raw;   /* cap slots of each */
+    lmz_window_slot *slot;    /* cap */
+    lmz_block_chunk *chunks;  /* chunks_per_block: parse scratch */
+    const uint8_t **streams;  /* cap x chunks_per_block: the backend call */
+    uint32_t *slen, *rlen;
+    uint8_t **outs;
+    uint64_t calls, chunks_decoded; /* backend calls made, chunks they decoded */
+} lmz_window;
+
+/* A window of cap >= 1 blocks (callers clamp cap to the blocks they need). */
+lmz_status lmz_window_init(lmz_window *w, lmz_reader *r, uint32_t cap, lmz_err *err);
+void lmz_window_free(lmz_window *w);
+
+/* Empty the window. */
+static inline void lmz_window_clear(lmz_window *w)
+{
+    w->n = 0;
+}
+
+/* Add the raw bytes [lo, hi) of block b (0 <= lo < hi <= raw_len); the
+ * window must not be full (n < cap). */
+void lmz_window_add(lmz_window *w, uint64_t b, uint32_t lo, uint32_t hi);
+
+/* Decode every block added. Damage is per slot (slot[i].rc); the return
+ * value is an error that ends the run (I/O, memory, the backend). With
+ * stop_at_damage (a caller that stops at the first damaged block anyway),
+ * the window is cut (n) after the first block found damaged before
+ * decoding, so no work is spent on blocks that would not be used. */
+lmz_status lmz_window_decode(lmz_window *w, int stop_at_damage, lmz_err *err);
+
+/* Slot i's decoded bytes [lo, hi): hi - lo bytes (meaningless if damaged). */
+static inline uint8_t *lmz_window_bytes(const lmz_window *w, uint32_t i)
+{
+    return w->raw + (size_t)i * w->raw_stride + w->slot[i].lo;
+}
+
+/* Slot i's whole raw buffer (raw_len bytes of the block when lo..hi is the
+ * whole block), e.g. to zero a damaged block. */
+static inline uint8_t *lmz_window_raw(const lmz_window *w, uint32_t i)
+{
+    return w->raw + (size_t)i * w->raw_stride;
+}
+
+#endif
