@@ -88,7 +88,8 @@ def args_parse():
     p = argparse.ArgumentParser(
         description="Reproduce Table 1 of 'Language Modeling Is Compression' with lmz.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Defaults: the validation splits of ../shared/data, model random-200k, "
+        epilog="Defaults: the validation splits of ../shared/data, each modality's default "
+               "model (lmz compress --kind: models/text-200k-1, image-200k-1, audio-200k-1), "
                "lmz on the first 65536 bytes per modality, output in bench/results.")
     p.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"),
                    help="the sample data directory (default ../shared/data)")
@@ -98,7 +99,8 @@ def args_parse():
     p.add_argument("--limit", type=parse_bytes, default=0, metavar="BYTES",
                    help="prepare at most BYTES per modality (1G: the paper's size)")
     p.add_argument("--model", "-m", action="append", metavar="NAME_OR_PATH",
-                   help="an lmz model (repeatable; default random-200k)")
+                   help="an lmz model (repeatable; 'default': each modality's default model, "
+                        "what lmz compress --kind picks; the default)")
     p.add_argument("--lmz-limit", type=parse_bytes, default=65536, metavar="BYTES",
                    help="run lmz on the first BYTES of each dataset (default 65536; 0: all)")
     p.add_argument("--threads", "-T", type=int, default=0, help="lmz threads (default: all cores)")
@@ -112,7 +114,7 @@ def args_parse():
     p.add_argument("--roundtrip", action="store_true",
                    help="also decompress every lmz archive and compare (slow on a CPU)")
     a = p.parse_args()
-    a.model = a.model or ["random-200k"]
+    a.model = a.model or ["default"]
     a.modalities = [m for m in a.modalities.split(",") if m]
     for m in a.modalities:
         if m not in MODALITIES:
@@ -198,7 +200,9 @@ def lmz_run(a, lmz, tmp, modality, path, model, idx):
         g.write(f.read(n))
     archive = os.path.join(tmp, f"{modality}-{idx}.lmz")
     cmd = [lmz, "compress", "-q", "-f", "--no-progress", "--kind", LMZ_KIND[modality],
-           "-m", model, sample, "-o", archive]
+           sample, "-o", archive]
+    if model != "default":
+        cmd[-3:-3] = ["-m", model]
     if a.threads:
         cmd[2:2] = ["-T", str(a.threads)]
     log(f"lmz -m {model} on {modality} ({n:,} of {size:,} bytes)")
@@ -213,7 +217,7 @@ def lmz_run(a, lmz, tmp, modality, path, model, idx):
     if a.roundtrip:
         back = os.path.join(tmp, f"{modality}-{idx}.out")
         log(f"lmz decompress ({modality}, {model})")
-        run([lmz, "decompress", "-q", "-f", "--no-progress", "-m", model, archive, "-o", back],
+        run([lmz, "decompress", "-q", "-f", "--no-progress", archive, "-o", back],
             stderr=subprocess.PIPE)
         with open(sample, "rb") as f, open(back, "rb") as g:
             if f.read() != g.read():
@@ -263,9 +267,10 @@ def pct(v):
 
 
 def find(rows, modality, compressor, mode, model=None, key="raw_rate_pct"):
+    """model: the model spec given to paper.py (-m), None for any."""
     for r in rows:
         if (r["modality"] == modality and r["compressor"] == compressor and r["mode"] == mode
-                and (model is None or r["model"] == model)):
+                and (model is None or r.get("model_spec") == model)):
             return r[key]
     return None
 
@@ -292,15 +297,14 @@ def markdown(a, rows, mods, data_desc, sizes, command, machine, models):
     for c in codecs:
         raw = [pct(find(rows, m, c, "chunked")) for m in mods]
         L.append(f"| {BASELINE_TITLES[c]} | — | " + " | ".join(raw) + " | " + " | ".join(raw) + " |")
-    for name, nbytes in models:
-        raw = [pct(find(rows, m, "lmz", "chunked", name)) for m in mods]
-        adj = [pct(find(rows, m, "lmz", "chunked", name, "adjusted_rate_pct")) for m in mods]
-        L.append(f"| **lmz** | {name} ({nbytes:,} bytes) | " + " | ".join(raw) + " | "
-                 + " | ".join(adj) + " |")
+    for spec, label in models:
+        raw = [pct(find(rows, m, "lmz", "chunked", spec)) for m in mods]
+        adj = [pct(find(rows, m, "lmz", "chunked", spec, "adjusted_rate_pct")) for m in mods]
+        L.append(f"| **lmz** | {label} | " + " | ".join(raw) + " | " + " | ".join(adj) + " |")
     L.append("")
     L.append("lmz measured on the first " + ", ".join(
         f"{lmz_n[m]:,} bytes of {m}" for m in mods if lmz_n[m]) + " (`--lmz-limit`).")
-    if any(n.startswith("random-") for n, _ in models):
+    if any("random-" in label for _, label in models):
         L.append("Models named `random-*` are seeded random models: they predict nothing, so lmz "
                  "stores every chunk (about 100%) until trained models are given with `--model`.")
     L.append("")
@@ -319,8 +323,8 @@ def markdown(a, rows, mods, data_desc, sizes, command, machine, models):
         return "—" if v is None else f"{v:.3f}"
     for c in codecs:
         L.append(f"| {BASELINE_TITLES[c]} | " + " | ".join(f"{spm(m, c, 'chunked')} | {spm(m, c, 'whole')}" for m in mods) + " |")
-    for name, _ in models:
-        L.append(f"| lmz {name} | " + " | ".join(f"{spm(m, 'lmz', 'chunked', name)} | —" for m in mods) + " |")
+    for spec, label in models:
+        L.append(f"| lmz {spec} | " + " | ".join(f"{spm(m, 'lmz', 'chunked', spec)} | —" for m in mods) + " |")
     L.append("")
     L.append("## For comparison: the paper's Table 1 (raw rates, 2048-byte chunks, 1 GB per modality)\n")
     L.append("| compressor | enwik9 | ImageNet | LibriSpeech |")
@@ -366,7 +370,7 @@ def main():
             die(f"{b} not found: build first (scripts/setup.sh, or --build DIR)")
     command = "bench/paper.py" + ("" if len(sys.argv) == 1 else " " + shlex.join(sys.argv[1:]))
     t_start = time.monotonic()
-    rows, data_desc, sizes, models = [], {}, {}, []
+    rows, data_desc, sizes, specs = [], {}, {}, []
     with tempfile.TemporaryDirectory(prefix="lmz-paper-") as tmp:
         for m in a.modalities:
             path, data_desc[m] = prepare(a, lmz, tmp, m)
@@ -377,10 +381,18 @@ def main():
             for i, spec in enumerate(a.model):
                 r = lmz_run(a, lmz, tmp, m, path, spec, i)
                 rows.append(r)
-                if (r["model"], r["model_bytes"]) not in models:
-                    models.append((r["model"], r["model_bytes"]))
+                if spec not in specs:
+                    specs.append(spec)
     os.makedirs(a.out, exist_ok=True)
     machine = machine_line()
+    models = []  # (spec, label): a spec may name a different model per modality
+    for spec in specs:
+        used = []
+        for r in rows:
+            if r.get("model_spec") == spec and (r["model"], r["model_bytes"]) not in used:
+                used.append((r["model"], r["model_bytes"]))
+        label = ", ".join(f"{n} ({b:,} bytes)" for n, b in used)
+        models.append((spec, f"default per kind: {label}" if spec == "default" else label))
     md = markdown(a, rows, a.modalities, data_desc, sizes, command, machine, models)
     with open(os.path.join(a.out, "table1.md"), "w") as f:
         f.write(md)
@@ -394,7 +406,7 @@ def main():
         panels.append((f"{m} ({sizes[m] / 1e6:.2f} MB)", pts, base))
     svgplot.write_svg(os.path.join(a.out, "table1.svg"), panels,
                       "Language Modeling Is Compression, Table 1 reproduction: "
-                      + ", ".join(n for n, _ in models) + f"; {machine}")
+                      + "; ".join(label for _, label in models) + f"; {machine}")
     with open(os.path.join(a.out, "command.txt"), "w") as f:
         f.write(f"{command}\n# run from the repository root; {machine}; commit {git_rev()}\n"
                 f"# took {time.monotonic() - t_start:.0f} s\n")

@@ -643,14 +643,15 @@ lmz_status lmz_model_resolve(const char *spec, const char *model_dir, lmz_model 
 
 /* The model each --kind uses when -m is not given: a shipped model in
  * models/ (found by name on the search path), or the built-in random model
- * for kinds that have no trained model yet. */
+ * for "bytes", which has no data to train on: it stores what it cannot
+ * predict, at one byte per block. */
 static const struct {
     const char *kind;
     const char *model;
 } default_models[] = {
-    {"text", "text-200k-1"}, /* models/text-200k-1.lmzm */
-    {"image", "random-200k"},
-    {"audio", "random-200k"},
+    {"text", "text-200k-1"},   /* models/text-200k-1.lmzm */
+    {"image", "image-200k-1"}, /* models/image-200k-1.lmzm: 32x64 grayscale patches */
+    {"audio", "audio-200k-1"}, /* models/audio-200k-1.lmzm: 8-bit speech samples */
     {"bytes", "random-200k"},
 };
 #define DEFAULT_MODEL_FALLBACK "random-200k"

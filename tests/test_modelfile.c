@@ -226,15 +226,21 @@ static void test_builtins(void)
     lmz_model_free(m);
     CHECK_EQ_INT(lmz_model_builtin("random-huge", &m, &err), LMZ_ERR_MODEL_MISSING);
     CHECK(m == NULL);
-    /* text's default is the shipped trained model, and it must resolve from
-     * the models/ directory lmz was built with */
-    CHECK(strcmp(lmz_default_model_for_kind("text"), "text-200k-1") == 0);
-    int shipped = 0;
-    CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind("text"), NULL, &m, &shipped, &err), LMZ_OK);
-    CHECK(m && shipped == 1 && m->cfg.d_model == 64);
-    lmz_model_free(m);
-    m = NULL;
-    CHECK(strcmp(lmz_default_model_for_kind("audio"), "random-200k") == 0);
+    /* each kind's default is a shipped trained model, and it must resolve
+     * from the models/ directory lmz was built with, to a model of that name */
+    static const char *const kinds[][2] = {
+        {"text", "text-200k-1"}, {"image", "image-200k-1"}, {"audio", "audio-200k-1"}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        CHECK(strcmp(lmz_default_model_for_kind(kinds[k][0]), kinds[k][1]) == 0);
+        int shipped = 0;
+        CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind(kinds[k][0]), NULL, &m, &shipped,
+                                       &err),
+                     LMZ_OK);
+        CHECK(m && shipped == 1 && m->cfg.d_model == 64 && strcmp(m->name, kinds[k][1]) == 0);
+        lmz_model_free(m);
+        m = NULL;
+    }
+    CHECK(strcmp(lmz_default_model_for_kind("bytes"), "random-200k") == 0);
     CHECK(lmz_default_model_for_kind("something") != NULL);
 }
 
