@@ -39,6 +39,14 @@ int lmz_kv_len(const lmz_kv *kv);
  * Fails with LMZ_ERR_RANGE when the cache is full (cfg.ctx positions). */
 lmz_status lmz_kv_step(const lmz_model *m, lmz_scratch *s, lmz_kv *kv,
                        int input_byte, uint16_t table[256]);
+/* lmz_kv_step of n <= LMZ_KV_MANY different caches at once (each at its own
+ * position; cache r gets input[r], its table goes to tables + r * 256).
+ * Each table is the one lmz_kv_step gives; stepping several chunks together
+ * only lets the linear layers read their weights once for all of them. On
+ * an error no cache has advanced. */
+#define LMZ_KV_MANY 4
+lmz_status lmz_kv_step_many(const lmz_model *m, lmz_scratch *s, lmz_kv *const *kv, int n,
+                            const int *input, uint16_t *tables);
 
 /* SIMD paths of the CPU inference. Every path computes docs/inference.md
  * exactly (same bits as the portable scalar reference; tests/test_simd*.c).

@@ -536,17 +536,52 @@ static void test_backend(void)
         stream_len[i] = (uint32_t)n;
         coded += n;
     }
-    for (int nt = 1; nt <= 2; nt++) {
-        b = backend(m, nt);
-        for (int i = 0; i < NCHUNKS; i++)
-            memset(out[i], 0xAA, c.len[i]);
-        CHECK_EQ_INT(lmz_backend_decode(b, NCHUNKS, (const uint8_t *const *)streams, stream_len,
-                                        c.len, out, &err),
-                     LMZ_OK);
-        for (int i = 0; i < NCHUNKS; i++)
-            CHECK(memcmp(out[i], c.data[i], c.len[i]) == 0);
-        lmz_backend_free(b);
-    }
+    /* every (threads, chunks in flight per thread) decodes the same bytes:
+     * chunks of 1, 2, 100 ... ctx bytes finish at different steps, so the
+     * lock-step batches shrink and refill in every pattern; then the same
+     * with an empty chunk first and the chunks in a different order */
+    for (int nt = 1; nt <= 3; nt++)
+        for (int inflight = 1; inflight <= LMZ_KV_MANY; inflight++) {
+            char v[8];
+            snprintf(v, sizeof v, "%d", inflight);
+            setenv("LMZ_DECODE_BATCH", v, 1);
+            b = backend(m, nt);
+            for (int i = 0; i < NCHUNKS; i++)
+                memset(out[i], 0xAA, c.len[i]);
+            CHECK_EQ_INT(lmz_backend_decode(b, NCHUNKS, (const uint8_t *const *)streams,
+                                            stream_len, c.len, out, &err),
+                         LMZ_OK);
+            for (int i = 0; i < NCHUNKS; i++)
+                if (memcmp(out[i], c.data[i], c.len[i]) != 0) {
+                    fprintf(stderr, "decode: %d threads, %d in flight: chunk %d differs\n", nt,
+                            inflight, i);
+                    tu_failures++;
+                }
+            const uint8_t *rs[NCHUNKS + 1];
+            uint32_t rsl[NCHUNKS + 1], rrl[NCHUNKS + 1];
+            uint8_t *ro[NCHUNKS + 1], none = 0;
+            rs[0] = streams[0];
+            rsl[0] = 0;
+            rrl[0] = 0;
+            ro[0] = &none;
+            for (int i = 0; i < NCHUNKS; i++) { /* reversed */
+                const int j = NCHUNKS - 1 - i;
+                rs[i + 1] = streams[j];
+                rsl[i + 1] = stream_len[j];
+                rrl[i + 1] = c.len[j];
+                ro[i + 1] = out[j];
+                memset(out[j], 0xAA, c.len[j]);
+            }
+            CHECK_EQ_INT(lmz_backend_decode(b, NCHUNKS + 1, rs, rsl, rrl, ro, &err), LMZ_OK);
+            for (int i = 0; i < NCHUNKS; i++)
+                if (memcmp(out[i], c.data[i], c.len[i]) != 0) {
+                    fprintf(stderr, "decode (reversed): %d threads, %d in flight: chunk %d "
+                                    "differs\n", nt, inflight, i);
+                    tu_failures++;
+                }
+            lmz_backend_free(b);
+        }
+    unsetenv("LMZ_DECODE_BATCH");
     printf("round trip: %zu bytes coded, %.0f ideal\n", coded, ideal / 8);
     CHECK(coded <= ideal / 8 + 4 * NCHUNKS);
     /* garbage decodes to something without failing */
@@ -573,6 +608,75 @@ static void test_backend(void)
     lmz_model_free(m);
 }
 
+/* lmz_kv_step_many == lmz_kv_step for each cache, with the batch's caches
+ * at different positions and ending at different lengths (1, 2, 100, ctx),
+ * and its refusals. */
+static void test_kv_many(void)
+{
+    lmz_model *m = make_random("200k", 9);
+    const int ctx = m->cfg.ctx;
+    const int lens[LMZ_KV_MANY] = {ctx, 1, 100, 2};
+    uint8_t *data = malloc((size_t)ctx);
+    tu_fill_random(data, (size_t)ctx, 77);
+    lmz_scratch *s = lmz_scratch_create(&m->cfg);
+    lmz_kv *kv[LMZ_KV_MANY], *one = lmz_kv_create(&m->cfg);
+    for (int r = 0; r < LMZ_KV_MANY; r++)
+        kv[r] = lmz_kv_create(&m->cfg);
+    uint16_t *want = malloc((size_t)LMZ_KV_MANY * ctx * 256 * sizeof *want);
+    CHECK(s && one && data && want);
+    /* chunk r is the data from offset 37 r on (wrapping) */
+    for (int r = 0; r < LMZ_KV_MANY; r++) {
+        lmz_kv_reset(one);
+        for (int i = 0; i < lens[r]; i++)
+            CHECK_EQ_INT(lmz_kv_step(m, s, one, i == 0 ? 0 : data[(37 * r + i - 1) % ctx],
+                                     want + ((size_t)r * ctx + i) * 256),
+                         LMZ_OK);
+    }
+    /* refill a finished cache's place as the decoder does: the batch is
+     * the caches not yet at their length, in a rotating order */
+    int pos[LMZ_KV_MANY] = {0}, bad = 0;
+    uint16_t got[LMZ_KV_MANY * 256];
+    for (int step = 0;; step++) {
+        lmz_kv *bk[LMZ_KV_MANY];
+        int in[LMZ_KV_MANY], who[LMZ_KV_MANY], n = 0;
+        for (int t = 0; t < LMZ_KV_MANY; t++) {
+            const int r = (t + step) % LMZ_KV_MANY;
+            if (pos[r] < lens[r]) {
+                bk[n] = kv[r];
+                who[n] = r;
+                in[n] = pos[r] == 0 ? 0 : data[(37 * r + pos[r] - 1) % ctx];
+                n++;
+            }
+        }
+        if (n == 0)
+            break;
+        CHECK_EQ_INT(lmz_kv_step_many(m, s, bk, n, in, got), LMZ_OK);
+        for (int t = 0; t < n; t++) {
+            const int r = who[t];
+            bad += memcmp(got + (size_t)t * 256, want + ((size_t)r * ctx + pos[r]) * 256,
+                          256 * sizeof *got) != 0;
+            pos[r]++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    for (int r = 0; r < LMZ_KV_MANY; r++)
+        CHECK_EQ_INT(lmz_kv_len(kv[r]), lens[r]);
+    /* refusals, and no cache moves on a refusal */
+    int in2[2] = {0, 0};
+    lmz_kv *dup[2] = {kv[1], kv[1]}, *full[2] = {kv[1], kv[0]};
+    CHECK_EQ_INT(lmz_kv_step_many(m, s, dup, 2, in2, got), LMZ_ERR_USAGE);
+    CHECK_EQ_INT(lmz_kv_step_many(m, s, dup, 0, in2, got), LMZ_ERR_USAGE);
+    CHECK_EQ_INT(lmz_kv_step_many(m, s, full, 2, in2, got), LMZ_ERR_RANGE); /* kv[0] is full */
+    CHECK_EQ_INT(lmz_kv_len(kv[1]), 1);
+    for (int r = 0; r < LMZ_KV_MANY; r++)
+        lmz_kv_free(kv[r]);
+    lmz_kv_free(one);
+    lmz_scratch_free(s);
+    free(want);
+    free(data);
+    lmz_model_free(m);
+}
+
 int main(void)
 {
     test_rounding();
@@ -582,6 +686,7 @@ int main(void)
     test_layer_norm();
     test_freq_table();
     test_backend();
+    test_kv_many();
     test_random_models();
     test_text();
     test_extremes();

@@ -67,6 +67,62 @@ static void test_dots(const lmz_cpu_kern *k)
             }
 }
 
+/* dots_many: 1 to LMZ_KV_MANY activation rows (and more, which the kernel
+ * takes in groups), ragged sizes, each row against the scalar dots. */
+static void test_dots_many(const lmz_cpu_kern *k)
+{
+    enum { MAXR = LMZ_KV_MANY + 2, QS = 4096 + 8 };
+    static int8_t w[256 * 4096], q[MAXR * QS];
+    static int32_t want[256], got[MAXR * 300];
+    const int outs[] = {1, 3, 4, 5, 8, 9, 17, 64, 192, 256};
+    const int ins[] = {1, 16, 31, 32, 33, 64, 100, 256, 4096};
+    uint64_t st = 11;
+    for (int mode = 0; mode < 4; mode++)
+        for (size_t a = 0; a < sizeof outs / sizeof outs[0]; a++)
+            for (size_t b = 0; b < sizeof ins / sizeof ins[0]; b++) {
+                const int out = outs[a], in = ins[b];
+                fill8(w, (size_t)out * in, mode, &st);
+                fill8(q, sizeof q, mode, &st);
+                if (mode == 2) /* +127 weights against -127 inputs */
+                    memset(q, 0x81, sizeof q);
+                for (int nr = 1; nr <= MAXR; nr++) {
+                    memset(got, 0x55, sizeof got);
+                    k->dots_many(w, out, in, q, QS, nr, got, 300);
+                    for (int r = 0; r < nr; r++) {
+                        lmz_dots_scalar(w, out, in, q + (size_t)r * QS, want);
+                        if (memcmp(want, got + (size_t)r * 300, (size_t)out * sizeof *got) != 0) {
+                            fprintf(stderr, "%s dots_many out %d in %d rows %d mode %d: row %d differs\n",
+                                    k->name, out, in, nr, mode, r);
+                            tu_failures++;
+                        }
+                    }
+                }
+            }
+}
+
+/* The vector exp against lmz_expq for every x in [0, 65536), around and
+ * past the cut-off at 16.0, and up to the largest score difference. */
+static void test_expq(const lmz_cpu_kern *k)
+{
+    enum { N = 65536 + 4096 };
+    static int32_t x[N];
+    static uint32_t e[N];
+    for (int t = 0; t < N; t++)
+        x[t] = t;
+    for (int t = 65536 + 2048; t < N; t++) /* large x: up to 2^24 + 2^25 and 2^27 - 1 */
+        x[t] = (t & 1) ? (int32_t)((1 << 27) - 1 - (t - 65536)) : (1 << 24) + (1 << 25) - t;
+    for (int off = 0; off < 8; off++) { /* every lane position and the scalar tail */
+        k->expq_n(x + off, N - off, e + off);
+        int bad = 0;
+        for (int t = off; t < N; t++)
+            bad += e[t] != lmz_expq(x[t]);
+        if (bad) {
+            fprintf(stderr, "%s expq: %d values differ (offset %d)\n", k->name, bad, off);
+            tu_failures++;
+        }
+    }
+}
+
 /* One attend_row comparison over keys 0..i with the given operand mode. */
 static int attend_case(const lmz_cpu_kern *k, int dh, int H, int i, int e_h, int mode,
                        uint64_t *st)
@@ -471,6 +527,8 @@ int main(void)
         }
         printf("%s: kernels\n", name);
         test_dots(k);
+        test_dots_many(k);
+        test_expq(k);
         test_attend(k);
         test_attend_rows(k);
         test_quant(k);

@@ -59,36 +59,46 @@ lmz_status lmz_forward_chunk(const lmz_model *m, lmz_scratch *s, const uint8_t *
     for (int i = 0; i < n; i++)
         lmz_embed(m, i == 0 ? 0 : data[i - 1], s->x + (size_t)i * d);
 
+    /* Positions go through the batched steps in groups of LMZ_ATT_ROWS:
+     * the linears read their weights once per group, and the attention
+     * kernel shares its sweeps over the keys between the group's queries. */
     for (int l = 0; l < m->cfg.n_layers; l++) {
         const lmz_layer *L = &m->layers[l];
-        for (int i = 0; i < n; i++) {
-            const size_t r = (size_t)i * d, a = (size_t)i * H;
-            lmz_block_qkv(m, L, s, s->x + r, s->fq8 + r, s->faq + a, s->fk8 + r, s->fak + i,
-                          s->fv8 + r, s->fav + i, ctx);
+        for (int i0 = 0; i0 < n; i0 += LMZ_ATT_ROWS) {
+            const int nq = n - i0 < LMZ_ATT_ROWS ? n - i0 : LMZ_ATT_ROWS;
+            lmz_block_qkv_many(L, s, nq, s->x + (size_t)i0 * d);
+            for (int t = 0; t < nq; t++) {
+                const int i = i0 + t;
+                const size_t r = (size_t)i * d, a = (size_t)i * H;
+                lmz_block_qkv_store(m, s->qkv + (size_t)t * 3 * d, s->fq8 + r, s->faq + a,
+                                    s->fk8 + r, s->fak + i, s->fv8 + r, s->fav + i, ctx);
+            }
         }
-        /* LMZ_ATT_ROWS positions at a time, so the attention kernel can
-         * share its sweeps over the keys between their queries. */
         for (int i0 = 0; i0 < n; i0 += LMZ_ATT_ROWS) {
             const int nq = n - i0 < LMZ_ATT_ROWS ? n - i0 : LMZ_ATT_ROWS;
             const size_t r = (size_t)i0 * d, a = (size_t)i0 * H;
             lmz_block_attend(m, s, i0, nq, s->fq8 + r, s->faq + a, s->fk8, s->fak, s->fv8,
-                             s->fav, ctx);
-            for (int t = 0; t < nq; t++)
-                lmz_block_finish(L, s, s->o + (size_t)t * d, s->x + r + (size_t)t * d);
+                             s->fav, ctx, s->o);
+            lmz_block_finish_many(L, s, nq, s->o, s->x + r);
         }
     }
 
-    uint16_t freq[256];
-    for (int i = 0; i < n; i++) {
-        uint16_t *t = tables ? tables + (size_t)i * 256 : freq;
-        lmz_block_table(m, s, s->x + (size_t)i * d, t);
-        uint32_t cum = 0;
-        for (int b = 0; b < data[i]; b++)
-            cum += t[b];
-        if (cum_out)
-            cum_out[i] = (uint16_t)cum; /* <= 65536 - freq >= 1 of the rest */
-        if (freq_out)
-            freq_out[i] = t[data[i]];
+    uint16_t freq[LMZ_KV_MANY * 256];
+    for (int i0 = 0; i0 < n; i0 += LMZ_KV_MANY) {
+        const int nr = n - i0 < LMZ_KV_MANY ? n - i0 : LMZ_KV_MANY;
+        uint16_t *tb = tables ? tables + (size_t)i0 * 256 : freq;
+        lmz_block_table_many(m, s, nr, s->x + (size_t)i0 * d, tb);
+        for (int t = 0; t < nr; t++) {
+            const int i = i0 + t;
+            const uint16_t *tt = tb + (size_t)t * 256;
+            uint32_t cum = 0;
+            for (int b = 0; b < data[i]; b++)
+                cum += tt[b];
+            if (cum_out)
+                cum_out[i] = (uint16_t)cum; /* <= 65536 - freq >= 1 of the rest */
+            if (freq_out)
+                freq_out[i] = tt[data[i]];
+        }
     }
     return LMZ_OK;
 }

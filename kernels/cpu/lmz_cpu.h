@@ -38,6 +38,12 @@ void lmz_rescale_ref(const int32_t *acc, int n, int32_t a, const int32_t *mult,
 void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y);
 /* x = clamp(x + linear(L, q, a), -RES, RES), the sum formed in int64. */
 void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_t *x);
+/* The same for nr <= LMZ_KV_MANY independent rows at once (row r: q +
+ * r * q_stride with scale a[r] -> y + r * y_stride; residual: y += as
+ * lmz_linear_residual, else y = as lmz_linear_clamp with lim): the weights
+ * are read once for all rows, each row's result is its one-row result. */
+void lmz_linear_many(const lmz_linear *L, int nr, const int8_t *q, size_t q_stride,
+                     const int32_t *a, int64_t lim, int residual, int32_t *y, size_t y_stride);
 /* The output table from clamped logits l[256]. */
 void lmz_freq_table(const int32_t logits[256], uint16_t freq[256]);
 
@@ -70,43 +76,55 @@ void lmz_attend_rows(const int8_t *q8, const int32_t *aq, int q_stride, int aq_s
 
 struct lmz_scratch {
     lmz_config cfg;
-    /* per position (block.c) */
-    int32_t *z;      /* max(d, F): LN output, then GELU output */
-    int8_t *zq;      /* max(d, F): a quantised row */
-    int32_t *qkv;    /* 3d */
-    int32_t *o;      /* LMZ_ATT_ROWS x d: attention outputs of consecutive positions */
-    int32_t *u;      /* F: ff1 output */
-    int32_t *logits; /* 256 */
+    size_t wide;     /* max(d, F) */
+    /* per position (block.c); the "rows" buffers hold LMZ_KV_MANY rows, one
+     * per position of a batch (the full pass's LMZ_ATT_ROWS consecutive
+     * positions, or the decoder's chunks in flight) */
+    int32_t *z;      /* wide: LN output, then GELU output (one row at a time) */
+    int8_t *zq;      /* rows x wide: quantised rows */
+    int32_t *qkv;    /* rows x 3d */
+    int32_t *o;      /* LMZ_ATT_ROWS x d: attention outputs */
+    int32_t *u;      /* rows x F: ff1 outputs */
+    int32_t *logits; /* rows x 256 */
     int32_t *sc;     /* LMZ_ATT_ROWS x ctx: attention scores, one row per query */
     int64_t *acc;    /* dh: attention accumulators */
-    int8_t *q8;      /* d: the query row of the incremental step */
-    int32_t *aq;     /* H */
+    int8_t *q8;      /* rows x d: the query rows of the incremental step */
+    int32_t *aq;     /* rows x H */
+    int32_t *bx;     /* rows x d: the incremental step's residual streams */
     /* whole chunk (forward.c), allocated on the first full pass */
     int32_t *x;      /* ctx x d residual stream */
     int8_t *fq8, *fk8, *fv8; /* ctx x d */
     int32_t *faq, *fak, *fav; /* ctx x H */
 };
 
-/* ---- per-position steps (block.c) ---- */
+/* ---- per-position steps (block.c) ----
+ * The batched ("_many") steps take nr <= LMZ_KV_MANY independent positions
+ * (rows d apart); each row's result is the one it gets alone, as the rows
+ * only share the reading of the weights. */
 
 /* x = embedding of byte t (d values). */
 void lmz_embed(const lmz_model *m, int t, int32_t *x);
-/* LN, quant, qkv, then each head's q, k, v slices quantised into the rows
- * q8/k8/v8 (d int8 each) and scales aq[h], ak[h*a_stride], av[h*a_stride]. */
-void lmz_block_qkv(const lmz_model *m, const lmz_layer *L, lmz_scratch *s, const int32_t *x,
-                   int8_t *q8, int32_t *aq, int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av,
-                   int a_stride);
+/* LN, quant and the qkv linear of rows x (nr x d) -> s->qkv (nr x 3d). */
+void lmz_block_qkv_many(const lmz_layer *L, lmz_scratch *s, int nr, const int32_t *x);
+/* One row of qkv output (3d): each head's q, k, v slices quantised into the
+ * rows q8/k8/v8 (d int8 each) and scales aq[h], ak[h*a_stride],
+ * av[h*a_stride]. */
+void lmz_block_qkv_store(const lmz_model *m, const int32_t *qkv, int8_t *q8, int32_t *aq,
+                         int8_t *k8, int32_t *ak, int8_t *v8, int32_t *av, int a_stride);
 /* Attention of positions i0 .. i0 + nq - 1 (nq <= LMZ_ATT_ROWS; their q
  * rows q8 + t * d, scales aq + t * H) over rows 0..i of k8/ak/v8/av (the
  * layout above, ak/av at position 0 of head 0) for every head; writes
- * s->o + t * d. Each position's result is the one it gets alone. */
+ * o + t * d. Each position's result is the one it gets alone. */
 void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i0, int nq, const int8_t *q8,
                       const int32_t *aq, const int8_t *k8, const int32_t *ak, const int8_t *v8,
-                      const int32_t *av, int a_stride);
-/* The rest of the layer after attention: proj + residual, LN, ff1, GELU,
- * ff2 + residual. Reads the attention output o (d values), updates x. */
-void lmz_block_finish(const lmz_layer *L, lmz_scratch *s, const int32_t *o, int32_t *x);
-/* Final LN, head and the frequency table of x. */
-void lmz_block_table(const lmz_model *m, lmz_scratch *s, const int32_t *x, uint16_t freq[256]);
+                      const int32_t *av, int a_stride, int32_t *o);
+/* The rest of the layer after attention, for rows o (attention outputs)
+ * and x (residual streams), nr x d each: proj + residual, LN, ff1, GELU,
+ * ff2 + residual; updates x. */
+void lmz_block_finish_many(const lmz_layer *L, lmz_scratch *s, int nr, const int32_t *o,
+                           int32_t *x);
+/* Final LN, head and the frequency table of each row of x (freq: nr x 256). */
+void lmz_block_table_many(const lmz_model *m, lmz_scratch *s, int nr, const int32_t *x,
+                          uint16_t *freq);
 
 #endif

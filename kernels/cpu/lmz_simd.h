@@ -11,6 +11,7 @@
 #ifndef LMZ_SIMD_H
 #define LMZ_SIMD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../lmz_infer.h"
@@ -22,6 +23,11 @@ typedef struct lmz_cpu_kern {
      * w, q in [-127, 127], in <= 4096, so |acc| < 2^26 and any order of
      * summation gives the same value. */
     void (*dots)(const int8_t *w, int out, int in, const int8_t *q, int32_t *acc);
+    /* dots for nr <= LMZ_KV_MANY activation rows at once (row r at
+     * q + r * q_stride, its sums at acc + r * acc_stride): each weight load
+     * serves every row, and each row's sums are dots' sums exactly. */
+    void (*dots_many)(const int8_t *w, int out, int in, const int8_t *q, size_t q_stride,
+                      int nr, int32_t *acc, size_t acc_stride);
     /* lmz_attend_row's contract (lmz_cpu.h), bit for bit. */
     void (*attend_row)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
                        const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
@@ -31,6 +37,9 @@ typedef struct lmz_cpu_kern {
                         const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
                         int row_stride, int a_stride, int i0, int nq, int dh, int e_h,
                         int32_t *sc, int sc_stride, int64_t *acc, int32_t *out, int out_stride);
+    /* e[t] = lmz_expq(x[t]) for x[t] >= 0: the attention kernels' vector
+     * exp, exposed so the tests can check it for every x. */
+    void (*expq_n)(const int32_t *x, int n, uint32_t *e);
     /* lmz_quant_row_ref's and lmz_rescale_ref's contracts, bit for bit. */
     int32_t (*quant_row)(const int32_t *v, int n, int8_t *q);
     void (*rescale)(const int32_t *acc, int n, int32_t a, const int32_t *mult,
@@ -51,6 +60,8 @@ const uint16_t *lmz_exp16(void);
 
 /* The portable reference of dots (the scalar path's entry). */
 void lmz_dots_scalar(const int8_t *w, int out, int in, const int8_t *q, int32_t *acc);
+void lmz_dots_many_scalar(const int8_t *w, int out, int in, const int8_t *q, size_t q_stride,
+                          int nr, int32_t *acc, size_t acc_stride);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LMZ_SIMD_X86 1

@@ -67,29 +67,39 @@ void lmz_rescale_ref(const int32_t *acc, int n, int32_t a, const int32_t *mult,
 }
 
 /* The dot products and the rescale come from the SIMD path's kernels
- * (lmz_simd.h), in tiles of LIN_TILE outputs. */
+ * (lmz_simd.h), in tiles of LIN_TILE outputs (the sums of a tile for all
+ * rows stay in L1 between the two). */
 #define LIN_TILE 256
 
-static void linear(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int residual,
-                   int32_t *y)
+void lmz_linear_many(const lmz_linear *L, int nr, const int8_t *q, size_t q_stride,
+                     const int32_t *a, int64_t lim, int residual, int32_t *y, size_t y_stride)
 {
     const lmz_cpu_kern *k = lmz_kern();
-    int32_t acc[LIN_TILE];
-    for (int o0 = 0; o0 < L->out; o0 += LIN_TILE) {
-        const int n = L->out - o0 < LIN_TILE ? L->out - o0 : LIN_TILE;
-        k->dots(L->w + (size_t)o0 * (size_t)L->in, n, L->in, q, acc);
-        k->rescale(acc, n, a, L->mult + o0, L->shift + o0, L->bias + o0, lim, residual, y + o0);
+    int32_t acc[LMZ_KV_MANY * LIN_TILE];
+    for (int r0 = 0; r0 < nr; r0 += LMZ_KV_MANY) {
+        const int nb = nr - r0 < LMZ_KV_MANY ? nr - r0 : LMZ_KV_MANY;
+        const int8_t *qb = q + (size_t)r0 * q_stride;
+        int32_t *yb = y + (size_t)r0 * y_stride;
+        for (int o0 = 0; o0 < L->out; o0 += LIN_TILE) {
+            const int n = L->out - o0 < LIN_TILE ? L->out - o0 : LIN_TILE;
+            k->dots_many(L->w + (size_t)o0 * (size_t)L->in, n, L->in, qb, q_stride, nb, acc,
+                         LIN_TILE);
+            for (int r = 0; r < nb; r++)
+                k->rescale(acc + (size_t)r * LIN_TILE, n, a[r0 + r], L->mult + o0,
+                           L->shift + o0, L->bias + o0, lim, residual,
+                           yb + (size_t)r * y_stride + o0);
+        }
     }
 }
 
 void lmz_linear_clamp(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int32_t *y)
 {
-    linear(L, q, a, lim, 0, y);
+    lmz_linear_many(L, 1, q, 0, &a, lim, 0, y, 0);
 }
 
 void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_t *x)
 {
-    linear(L, q, a, LMZ_RES, 1, x);
+    lmz_linear_many(L, 1, q, 0, &a, LMZ_RES, 1, x, 0);
 }
 
 void lmz_freq_table(const int32_t logits[256], uint16_t freq[256])

@@ -41,8 +41,22 @@ void lmz_dots_scalar(const int8_t *w, int out, int in, const int8_t *q, int32_t 
     }
 }
 
+void lmz_dots_many_scalar(const int8_t *w, int out, int in, const int8_t *q, size_t q_stride,
+                          int nr, int32_t *acc, size_t acc_stride)
+{
+    for (int r = 0; r < nr; r++)
+        lmz_dots_scalar(w, out, in, q + (size_t)r * q_stride, acc + (size_t)r * acc_stride);
+}
+
+static void expq_n_scalar(const int32_t *x, int n, uint32_t *e)
+{
+    for (int t = 0; t < n; t++)
+        e[t] = lmz_expq(x[t]);
+}
+
 static const lmz_cpu_kern kern_scalar = {"scalar", LMZ_SIMD_SCALAR, lmz_dots_scalar,
-                                         lmz_attend_row, lmz_attend_rows,
+                                         lmz_dots_many_scalar,
+                                         lmz_attend_row, lmz_attend_rows, expq_n_scalar,
                                          lmz_quant_row_ref, lmz_rescale_ref};
 
 int lmz_simd_parse(const char *s)

@@ -7,7 +7,7 @@
 #define LMZ_VNNI 0
 #include "simd_x86.h"
 
-const lmz_cpu_kern lmz_kern_avx2 = {"avx2", LMZ_SIMD_AVX2, avx2_dots, avx2_attend_row,
-                                    avx2_attend_rows, avx2_quant_row,
+const lmz_cpu_kern lmz_kern_avx2 = {"avx2", LMZ_SIMD_AVX2, avx2_dots, avx2_dots_many, avx2_attend_row,
+                                    avx2_attend_rows, avx2_expq_n, avx2_quant_row,
                                     avx2_rescale};
 #endif

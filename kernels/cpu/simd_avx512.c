@@ -9,7 +9,7 @@
 #define LMZ_VNNI 1
 #include "simd_x86.h"
 
-const lmz_cpu_kern lmz_kern_avx512 = {"avx512", LMZ_SIMD_AVX512, avx512_dots,
-                                      avx512_attend_row, avx512_attend_rows,
+const lmz_cpu_kern lmz_kern_avx512 = {"avx512", LMZ_SIMD_AVX512, avx512_dots, avx512_dots_many,
+                                      avx512_attend_row, avx512_attend_rows, avx512_expq_n,
                                       avx512_quant_row, avx512_rescale};
 #endif

@@ -114,6 +114,93 @@ static LMZ_TGT void LMZ_SFX(dots)(const int8_t *w, int out, int in, const int8_t
     }
 }
 
+/* The 4 horizontal sums of a0..a3, in order. */
+static LMZ_TGT inline __m128i LMZ_SFX(hsum4)(__m256i a0, __m256i a1, __m256i a2, __m256i a3)
+{
+    const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+    /* s = [a0 a1 a2 a3 (low halves) | a0 a1 a2 a3 (high halves)] */
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+/* dots_many with NR activation rows (a constant after inlining): KO weight
+ * rows at a time, each 32-byte weight load feeding NR dot products. KO x NR
+ * accumulators: 16 with KO = 4, NR = 4 fit AVX-512VL's 32 registers next to
+ * the operands; AVX2 has 16, so it takes KO = 2 when NR > 2. Sums are exact
+ * in any order (lmz_simd.h), so each row's sums are dots' sums. */
+static LMZ_TGT inline __attribute__((always_inline)) void
+LMZ_SFX(dots_nr)(const int8_t *w, int out, int in, const int8_t *q, size_t q_stride, const int NR,
+                 int32_t *acc, size_t acc_stride)
+{
+    const int KO = LMZ_VNNI || NR <= 2 ? 4 : 2;
+    const int full = in & ~31, rest = in - full;
+    _Alignas(32) int8_t qt[LMZ_KV_MANY][32];
+    memset(qt, 0, sizeof qt);
+    for (int r = 0; r < NR; r++)
+        if (rest)
+            memcpy(qt[r], q + (size_t)r * q_stride + full, (size_t)rest);
+    int o = 0;
+    for (; o + KO <= out; o += KO) {
+        const int8_t *wr = w + (size_t)o * (size_t)in;
+        __m256i a[4][LMZ_KV_MANY];
+#pragma GCC unroll 4
+        for (int k = 0; k < KO; k++)
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++)
+                a[k][r] = _mm256_setzero_si256();
+        for (int c = 0; c < full; c += 32) {
+            __m256i qv[LMZ_KV_MANY];
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; r++)
+                qv[r] = _mm256_loadu_si256((const __m256i *)(q + (size_t)r * q_stride + c));
+#pragma GCC unroll 4
+            for (int k = 0; k < KO; k++) {
+                const __m256i wv = _mm256_loadu_si256((const __m256i *)(wr + (size_t)k * in + c));
+#pragma GCC unroll 4
+                for (int r = 0; r < NR; r++)
+                    a[k][r] = LMZ_SFX(dp)(a[k][r], qv[r], wv);
+            }
+        }
+        if (rest) {
+#pragma GCC unroll 4
+            for (int k = 0; k < KO; k++) {
+                _Alignas(32) int8_t wt[32] = {0};
+                memcpy(wt, wr + (size_t)k * in + full, (size_t)rest);
+                const __m256i wv = _mm256_load_si256((const __m256i *)wt);
+#pragma GCC unroll 4
+                for (int r = 0; r < NR; r++)
+                    a[k][r] = LMZ_SFX(dp)(a[k][r], _mm256_load_si256((const __m256i *)qt[r]), wv);
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            int32_t *y = acc + (size_t)r * acc_stride + o;
+            if (KO == 4)
+                _mm_storeu_si128((__m128i *)y, LMZ_SFX(hsum4)(a[0][r], a[1][r], a[2][r], a[3][r]));
+            else
+                _mm_storel_epi64((__m128i *)y, LMZ_SFX(hsum4)(a[0][r], a[1][r], a[0][r], a[1][r]));
+        }
+    }
+    if (o < out) /* the last out % KO rows, one activation row at a time */
+        for (int r = 0; r < NR; r++)
+            LMZ_SFX(dots)(w + (size_t)o * (size_t)in, out - o, in, q + (size_t)r * q_stride,
+                          acc + (size_t)r * acc_stride + o);
+}
+
+static LMZ_TGT void LMZ_SFX(dots_many)(const int8_t *w, int out, int in, const int8_t *q,
+                                       size_t q_stride, int nr, int32_t *acc, size_t acc_stride)
+{
+    switch (nr) {
+    case 1: LMZ_SFX(dots)(w, out, in, q, acc); break;
+    case 2: LMZ_SFX(dots_nr)(w, out, in, q, q_stride, 2, acc, acc_stride); break;
+    case 3: LMZ_SFX(dots_nr)(w, out, in, q, q_stride, 3, acc, acc_stride); break;
+    case 4: LMZ_SFX(dots_nr)(w, out, in, q, q_stride, 4, acc, acc_stride); break;
+    default: /* more rows than the kernel holds: groups of 4 */
+        for (int r = 0; r < nr; r += 4)
+            LMZ_SFX(dots_many)(w, out, in, q + (size_t)r * q_stride, q_stride,
+                               nr - r < 4 ? nr - r : 4, acc + (size_t)r * acc_stride, acc_stride);
+    }
+}
+
 /* ---- attention ---- */
 
 /* 64-bit min/max: AVX2 has only the signed compare. */
@@ -228,7 +315,11 @@ static LMZ_TGT inline __m256i LMZ_SFX(qk8)(const int8_t *q8, const int8_t *k, si
  * 65536 on, else one gather from lmz_exp16 (the scalar lmz_expq of every
  * x < 65536, stored as min(e, 65535); only x == 0 has e = 65536). Each
  * 4-byte gather at 2x reads entries x and x + 1, and the mask keeps the low
- * 16 bits = entry x (little-endian; the table has one spare entry). */
+ * 16 bits = entry x (little-endian; the table has one spare entry).
+ * (The spec's product form EXP_HI[x >> 6] * EXP_LO[x & 63] with only the
+ * 4 KB EXP_HI gathered from L1 and EXP_LO computed, bit-exact over every x,
+ * was measured at -2% to +2%: on this CPU the gather instruction, not the
+ * L2 latency of its lines, is the cost; bench/results/profile.md.) */
 static LMZ_TGT inline __m256i LMZ_SFX(expq8)(__m256i x, const uint16_t *tab)
 {
     const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(65536), x);
@@ -237,6 +328,18 @@ static LMZ_TGT inline __m256i LMZ_SFX(expq8)(__m256i x, const uint16_t *tab)
                                  _mm256_set1_epi32(0xffff));
     e = _mm256_sub_epi32(e, _mm256_cmpeq_epi32(x, _mm256_setzero_si256())); /* +1 at x == 0 */
     return _mm256_and_si256(e, live);
+}
+
+/* expq of n values x[t] >= 0 (the kernel table's expq, for the tests). */
+static LMZ_TGT void LMZ_SFX(expq_n)(const int32_t *x, int n, uint32_t *e)
+{
+    const uint16_t *tab = lmz_exp16();
+    int t = 0;
+    for (; t + 8 <= n; t += 8)
+        _mm256_storeu_si256((__m256i *)(e + t),
+                            LMZ_SFX(expq8)(_mm256_loadu_si256((const __m256i *)(x + t)), tab));
+    for (; t < n; t++)
+        e[t] = lmz_expq(x[t]);
 }
 
 /* Pass 2's weighted sum of values, acc_c = sum_j w_j * v8_j[c] with
