@@ -21,9 +21,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# h5py lets a test read archives the way a Python user would; optional.
+# h5py lets tests read archives the way a Python user would and craft damaged
+# or newer-version files (h5structure, versions, batch); those tests skip
+# without it. Debian's python3-h5py first, pip as the fallback.
 if command -v python3 >/dev/null && ! python3 -c 'import h5py' 2>/dev/null; then
-  python3 -m pip install -q h5py >/dev/null 2>&1 || echo "setup: h5py not installed (its test will be skipped)" >&2
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-h5py \
+    >/dev/null 2>&1 || python3 -m pip install -q h5py >/dev/null 2>&1 ||
+    echo "setup: h5py not installed (the tests that need it will be skipped)" >&2
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
