@@ -187,6 +187,95 @@ static void test_attend(const lmz_cpu_kern *k)
     tu_failures += attend_case(k, 256, 1, 4000, 8, 1, &st);
 }
 
+/* The attention window: the SIMD attend_row starts both passes at the
+ * first key that can have a non-zero weight (simd_x86.h, attend_start).
+ * Cases where the bound is tight: every k8 = 127 * sign(q8) and one ak, so
+ * every raw score equals the bound U and key j's score is exactly
+ * U - ALiBi(i - j); the weights fall to 0 only at the edge of expq. Each
+ * case checks the kernel against the reference, and on the reference alone
+ * that (a) starting at the kernel's window start gives the same bits and
+ * (b) a window computed with a wrong threshold (32768 instead of 65536)
+ * would not: the planted-bug check that these cases can see a cut too deep. */
+static int window_case(const lmz_cpu_kern *k, int dh, int i, int e_h, int tight, int *caught,
+                       uint64_t *st)
+{
+    const int n = i + 1;
+    int8_t *k8 = malloc((size_t)n * dh), *v8 = malloc((size_t)n * dh), q8[LMZ_MAX_HEAD_DIM];
+    int32_t *ak = malloc((size_t)n * sizeof *ak), *av = malloc((size_t)n * sizeof *av);
+    int32_t *sc = malloc((size_t)n * sizeof *sc), ref[LMZ_MAX_HEAD_DIM], got[LMZ_MAX_HEAD_DIM];
+    int32_t cut[LMZ_MAX_HEAD_DIM];
+    int64_t acc[LMZ_MAX_HEAD_DIM];
+    for (int c = 0; c < dh; c++) {
+        q8[c] = (int8_t)rand_in(st, tight ? 1 : -127, 127);
+        if (tight && (tu_rand(st) & 1))
+            q8[c] = (int8_t)-q8[c];
+    }
+    const int32_t aq = rand_in(st, 1 << 10, 1 << 16), ak0 = rand_in(st, 1 << 8, 1 << 14);
+    for (int j = 0; j < n; j++) {
+        for (int c = 0; c < dh; c++) {
+            k8[(size_t)j * dh + c] = tight ? (int8_t)(q8[c] < 0 ? -127 : 127)
+                                           : (int8_t)rand_in(st, -127, 127);
+            v8[(size_t)j * dh + c] = (int8_t)rand_in(st, -127, 127);
+        }
+        ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
+        av[j] = rand_in(st, 1, 1 << 18);
+    }
+    lmz_attend_row(q8, aq, k8, ak, v8, av, dh, 1, i, dh, e_h, sc, acc, ref);
+    k->attend_row(q8, aq, k8, ak, v8, av, dh, 1, i, dh, e_h, sc, acc, got);
+    int bad = memcmp(ref, got, (size_t)dh * sizeof *ref) != 0;
+    /* the window as attend_start derives it (for i >= 64) */
+    const int64_t g = lmz_div_round((int64_t)aq << 20, 16129), lim = INT64_C(1) << 24;
+    int32_t s = 0, l1 = 0, akmax = 1;
+    for (int c = 0; c < dh; c++) {
+        s += (int32_t)q8[c] * k8[(size_t)i * dh + c];
+        l1 += abs(q8[c]);
+    }
+    for (int j = 0; j < n; j++)
+        akmax = ak[j] > akmax ? ak[j] : akmax;
+    const int64_t sci = lmz_clamp64(
+        lmz_rshift_round(lmz_rshift_round((int64_t)s * ak[i], 12) * g, 20), -lim, lim);
+    int64_t u = lmz_rshift_round(lmz_rshift_round((int64_t)127 * l1 * akmax, 12) * g, 20);
+    u = u < lim ? u : lim;
+    const int64_t step = INT64_C(1) << (12 - e_h);
+    for (int wrong = 0; wrong < 2; wrong++) {
+        const int64_t d = (u - sci + (wrong ? 32768 : 65536) + step - 1) / step;
+        const int64_t first = (int64_t)i - d + 1, j0 = first <= 0 ? 0 : first & ~(int64_t)7;
+        if (j0 == 0)
+            continue;
+        lmz_attend_row(q8, aq, k8 + j0 * dh, ak + j0, v8 + j0 * dh, av + j0, dh, 1, (int)(i - j0),
+                       dh, e_h, sc, acc, cut);
+        const int same = memcmp(ref, cut, (size_t)dh * sizeof *ref) == 0;
+        if (!wrong && !same)
+            bad = 1; /* the window itself would drop a weight */
+        if (wrong && !same)
+            (*caught)++;
+    }
+    if (bad)
+        fprintf(stderr, "%s window dh %d i %d e_h %d tight %d differ\n", k->name, dh, i, e_h,
+                tight);
+    free(k8);
+    free(v8);
+    free(ak);
+    free(av);
+    free(sc);
+    return bad;
+}
+
+static void test_window(const lmz_cpu_kern *k)
+{
+    uint64_t st = 17;
+    const int dhs[] = {8, 16, 32, 64};
+    const int is[] = {63, 64, 65, 100, 513, 1000, 2047, 8191};
+    int caught = 0;
+    for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
+        for (size_t b = 0; b < sizeof is / sizeof is[0]; b++)
+            for (int e_h = 1; e_h <= 8; e_h++)
+                for (int tight = 0; tight < 2; tight++)
+                    tu_failures += window_case(k, dhs[a], is[b], e_h, tight, &caught, &st);
+    /* the planted wrong threshold must be seen in the tight cases */
+    CHECK(caught > 0);
+}
+
 /* attend_rows: nq consecutive queries sharing the key sweeps, against the
  * reference's one-at-a-time rows, for every head size with a shared kernel
  * (8, 16, 32) and one without, query groups starting on and off the 8-key
@@ -530,6 +619,7 @@ int main(void)
         test_dots_many(k);
         test_expq(k);
         test_attend(k);
+        test_window(k);
         test_attend_rows(k);
         test_quant(k);
         test_rescale(k);

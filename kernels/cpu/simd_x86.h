@@ -414,6 +414,56 @@ LMZ_SFX(vpair)(LMZ_SFX(vacc) * va, const int8_t *r0, const int8_t *r1, __m256i b
     }
 }
 
+/* The first key (a multiple of 8) that can have a non-zero weight for query
+ * i; every key before it has e_j = 0 and is not the maximum, so both passes
+ * may start there and compute the same bits (docs/inference.md).
+ *   Bound: |k8[c]| <= 127, so s_j <= S = 127 * sum_c |q8[c]|; the score is
+ *   a non-decreasing function of s * ak_j (rshift_round is monotone, g > 0),
+ *   so for every j, clamp(score_j) <= U = min(2^24, score(S * akmax)) with
+ *   akmax = max_j ak_j (S >= 0). The self key i (distance 0) has score
+ *   sc_i <= m. A key at distance d has sc_j <= U - d * 2^(12 - e_h) (e_h <= 8,
+ *   so the ALiBi shift is exact); for d >= D = ceil((U - sc_i + 65536) /
+ *   2^(12 - e_h)), sc_j <= sc_i - 65536 <= m - 65536 < m: not the maximum
+ *   and expq(m - sc_j) = 0. So keys j <= i - D drop out, and the maximum is
+ *   attained inside the window. */
+static LMZ_TGT inline int LMZ_SFX(attend_start)(const int8_t *q8, int64_t g, const int32_t *ak,
+                                                int a_stride, const int8_t *ki, int i, int dh,
+                                                int e_h)
+{
+    if (i < 64)
+        return 0;
+    int32_t s = 0, l1 = 0;
+    for (int c = 0; c < dh; c++) {
+        s += (int32_t)q8[c] * (int32_t)ki[c];
+        l1 += q8[c] < 0 ? -(int32_t)q8[c] : (int32_t)q8[c];
+    }
+    const int64_t lim = INT64_C(1) << 24;
+    const int64_t sci = lmz_clamp64(
+        lmz_rshift_round(lmz_rshift_round((int64_t)s * ak[(size_t)i * a_stride], 12) * g, 20),
+        -lim, lim);
+    /* the largest ak over keys 0..i (a_stride == 1: eight per step) */
+    int32_t akmax = 1;
+    int j = 0;
+    if (a_stride == 1) {
+        __m256i vm = _mm256_set1_epi32(1);
+        for (; j + 8 <= i + 1; j += 8)
+            vm = _mm256_max_epi32(vm, _mm256_loadu_si256((const __m256i *)(ak + j)));
+        _Alignas(32) int32_t t8[8];
+        _mm256_store_si256((__m256i *)t8, vm);
+        for (int t = 0; t < 8; t++)
+            akmax = t8[t] > akmax ? t8[t] : akmax;
+    }
+    for (; j <= i; j++)
+        akmax = ak[(size_t)j * a_stride] > akmax ? ak[(size_t)j * a_stride] : akmax;
+    /* S * akmax <= 127 * 127 * 256 * 2^18 < 2^41; after >> 12, times g < 2^25: < 2^54 */
+    int64_t u = lmz_rshift_round(lmz_rshift_round((int64_t)127 * l1 * akmax, 12) * g, 20);
+    u = u < lim ? u : lim;
+    const int64_t step = INT64_C(1) << (12 - e_h);
+    const int64_t d = (u - sci + 65536 + step - 1) / step; /* numerator > 0 */
+    const int64_t first = (int64_t)i - d + 1;
+    return first <= 0 ? 0 : (int)(first & ~(int64_t)7);
+}
+
 /* The two passes over keys 0..i for one query (docs/inference.md,
  * "Attention"); the scores live only in the row sc[0..i] (4 bytes per key,
  * in L1 for any ctx), never as a matrix. */
@@ -429,10 +479,12 @@ LMZ_SFX(attend_dh)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t
     const __m128i eh = _mm_cvtsi32_si128(e_h);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i aidx = _mm256_mullo_epi32(lane, _mm256_set1_epi32(a_stride));
+    const int j0 = LMZ_SFX(attend_start)(q8, g, ak, a_stride, k8 + (size_t)i * stride, i, dh, e_h);
 
-    /* Pass 1: scores and their maximum (int32: |sc| <= 2^24 + 2^25). */
+    /* Pass 1: scores and their maximum (int32: |sc| <= 2^24 + 2^25) over
+     * the keys j0.. that can have a non-zero weight (attend_start). */
     __m256i vmax = _mm256_set1_epi32(INT32_MIN);
-    for (int j = 0; j < n8; j += 8) {
+    for (int j = j0; j < n8; j += 8) {
         const __m256i s = LMZ_SFX(qk8)(q8, k8 + (size_t)j * stride, stride, dh);
         const __m256i a =
             a_stride == 1 ? _mm256_loadu_si256((const __m256i *)(ak + j))
@@ -445,7 +497,7 @@ LMZ_SFX(attend_dh)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t
     _Alignas(32) int32_t mx[8];
     _mm256_store_si256((__m256i *)mx, vmax);
     int64_t m = INT64_MIN;
-    for (int t = 0; t < 8 && n8 > 0; t++)
+    for (int t = 0; t < 8 && n8 > j0; t++)
         if (mx[t] > m)
             m = mx[t];
     for (int j = n8; j < n; j++) { /* the last < 8 keys: the scalar formula */
@@ -478,14 +530,14 @@ LMZ_SFX(attend_dh)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t
      * again): a loop without branches keeps the gathers in flight instead
      * of waiting on each one. */
     const uint16_t *tab = lmz_exp16();
-    for (int j = 0; j < n8; j += 8) {
+    for (int j = j0; j < n8; j += 8) {
         const __m256i e = LMZ_SFX(expq8)(
             _mm256_sub_epi32(mv, _mm256_loadu_si256((const __m256i *)(sc + j))), tab);
         zv = _mm256_add_epi32(zv, e);
         _mm256_storeu_si256((__m256i *)(sc + j), e);
     }
     /* 2b: the weighted sum over the keys with a non-zero weight. */
-    for (int j = 0; j < n8; j += 8) {
+    for (int j = j0; j < n8; j += 8) {
         const __m256i e = _mm256_loadu_si256((const __m256i *)(sc + j));
         /* bit t set: key j + t has weight 0 */
         const int zero = _mm256_movemask_ps(
