@@ -23,61 +23,6 @@
 #ifdef LMZ_HAVE_CUDA
 #include "cuda/lmz_cuda.h"
 
-/* ---- models (as in test_infer.c) ---- */
-
-static lmz_model *make_random(const char *preset, uint64_t seed)
-{
-    lmz_config cfg;
-    if (lmz_config_preset(preset, &cfg) != 0)
-        return NULL;
-    lmz_model *m = lmz_model_alloc(&cfg);
-    if (m)
-        lmz_model_init_random(m, seed);
-    return m;
-}
-
-static int extreme_sign(uint64_t *st)
-{
-    return (tu_rand(st) >> 63) ? 127 : -127;
-}
-
-static void extreme_linear(lmz_linear *l, int variant, uint64_t *st)
-{
-    for (size_t i = 0; i < (size_t)l->out * (size_t)l->in; i++)
-        l->w[i] = (int8_t)extreme_sign(st);
-    for (int o = 0; o < l->out; o++) {
-        const int big = variant == 0 || (variant >= 2 && (tu_rand(st) & 1));
-        l->mult[o] = big ? (1 << 15) - 1 : 1 << 14;
-        l->shift[o] = big ? 1 : 62;
-        l->bias[o] = (tu_rand(st) & 1) ? (1 << 24) : -(1 << 24);
-        if (variant == 0)
-            l->bias[o] = 1 << 24;
-    }
-}
-
-static lmz_model *make_extreme(const lmz_config *cfg, int variant, uint64_t seed)
-{
-    lmz_model *m = lmz_model_alloc(cfg);
-    if (!m)
-        return NULL;
-    uint64_t st = seed;
-    for (size_t i = 0; i < 256 * (size_t)cfg->d_model; i++)
-        m->emb[i] = (int8_t)extreme_sign(&st);
-    for (int t = 0; t < 256; t++) {
-        m->emb_mult[t] = (1 << 15) - 1;
-        m->emb_shift[t] = variant == 3 ? 62 : 1;
-    }
-    for (int l = 0; l < cfg->n_layers; l++) {
-        extreme_linear(&m->layers[l].qkv, variant, &st);
-        extreme_linear(&m->layers[l].proj, variant, &st);
-        extreme_linear(&m->layers[l].ff1, variant, &st);
-        extreme_linear(&m->layers[l].ff2, variant, &st);
-    }
-    extreme_linear(&m->head, variant == 3 ? 2 : variant, &st);
-    snprintf(m->name, sizeof m->name, "extreme-%d", variant);
-    lmz_model_compute_hash(m);
-    return m;
-}
 
 /* ---- the comparison ---- */
 
@@ -260,7 +205,7 @@ int main(void)
 
     const char *presets[] = {"tiny", "200k"};
     for (int p = 0; p < 2; p++) {
-        lmz_model *m = make_random(presets[p], 3);
+        lmz_model *m = tu_model_random(presets[p], 3);
         char what[64];
         snprintf(what, sizeof what, "random %s random bytes", presets[p]);
         check_model(m, buf, what);
@@ -288,22 +233,22 @@ int main(void)
     const lmz_config odd = {30, 2, 3, 21, 300};
     for (int v = 0; v < 4; v++) {
         char what[64];
-        lmz_model *m = make_extreme(&small, v, 10 + (uint64_t)v);
+        lmz_model *m = tu_model_extreme(&small, v, 10 + (uint64_t)v);
         snprintf(what, sizeof what, "extreme %d 200k", v);
         check_model(m, buf, what);
         lmz_model_free(m);
-        m = make_extreme(&wide, v, 20 + (uint64_t)v);
+        m = tu_model_extreme(&wide, v, 20 + (uint64_t)v);
         snprintf(what, sizeof what, "extreme %d wide", v);
         check_model(m, buf, what);
         lmz_model_free(m);
-        m = make_extreme(&odd, v, 40 + (uint64_t)v);
+        m = tu_model_extreme(&odd, v, 40 + (uint64_t)v);
         snprintf(what, sizeof what, "extreme %d odd", v);
         if (m && lmz_model_validate(m, NULL) == LMZ_OK)
             check_model(m, buf, what);
         lmz_model_free(m);
     }
     for (int v = 0; v < 4; v += 2) {
-        lmz_model *m = make_extreme(&longest, v, 30 + (uint64_t)v);
+        lmz_model *m = tu_model_extreme(&longest, v, 30 + (uint64_t)v);
         char what[64];
         snprintf(what, sizeof what, "extreme %d long", v);
         check_model(m, buf, what);

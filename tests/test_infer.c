@@ -194,66 +194,6 @@ static void test_freq_table(void)
 
 /* ---- models ---- */
 
-static lmz_model *make_random(const char *preset, uint64_t seed)
-{
-    lmz_config cfg;
-    if (lmz_config_preset(preset, &cfg) != 0)
-        return NULL;
-    lmz_model *m = lmz_model_alloc(&cfg);
-    if (m)
-        lmz_model_init_random(m, seed);
-    return m;
-}
-
-/* A model at every limit: weights +-127 only, multipliers and shifts at
- * their ends, biases at +-2^24. variant picks the mix:
- *   0: huge scales (mult 2^15-1, shift 1): every clamp saturates;
- *   1: tiny scales (mult 2^14, shift 62): outputs are the biases;
- *   2: a per-row mix of both, biases of both signs;
- *   3: the embedding shifted to nothing (x = 0: LN of a zero vector). */
-static int extreme_sign(uint64_t *st)
-{
-    return (tu_rand(st) >> 63) ? 127 : -127;
-}
-
-static void extreme_linear(lmz_linear *l, int variant, uint64_t *st)
-{
-    for (size_t i = 0; i < (size_t)l->out * (size_t)l->in; i++)
-        l->w[i] = (int8_t)extreme_sign(st);
-    for (int o = 0; o < l->out; o++) {
-        const int big = variant == 0 || (variant >= 2 && (tu_rand(st) & 1));
-        l->mult[o] = big ? (1 << 15) - 1 : 1 << 14;
-        l->shift[o] = big ? 1 : 62;
-        l->bias[o] = (tu_rand(st) & 1) ? (1 << 24) : -(1 << 24);
-        if (variant == 0)
-            l->bias[o] = 1 << 24;
-    }
-}
-
-static lmz_model *make_extreme(const lmz_config *cfg, int variant, uint64_t seed)
-{
-    lmz_model *m = lmz_model_alloc(cfg);
-    if (!m)
-        return NULL;
-    uint64_t st = seed;
-    for (size_t i = 0; i < 256 * (size_t)cfg->d_model; i++)
-        m->emb[i] = (int8_t)extreme_sign(&st);
-    for (int t = 0; t < 256; t++) {
-        m->emb_mult[t] = (1 << 15) - 1;
-        m->emb_shift[t] = variant == 3 ? 62 : 1;
-    }
-    for (int l = 0; l < cfg->n_layers; l++) {
-        extreme_linear(&m->layers[l].qkv, variant, &st);
-        extreme_linear(&m->layers[l].proj, variant, &st);
-        extreme_linear(&m->layers[l].ff1, variant, &st);
-        extreme_linear(&m->layers[l].ff2, variant, &st);
-    }
-    extreme_linear(&m->head, variant == 3 ? 2 : variant, &st);
-    snprintf(m->name, sizeof m->name, "extreme-%d", variant);
-    lmz_model_compute_hash(m);
-    return m;
-}
-
 /* Full pass vs incremental steps over data[0..n): every table equal and
  * valid, cum/freq equal to the tables' entries. Returns the ideal code
  * length in bits (so the caller can see the model predicts sanely). */
@@ -313,7 +253,7 @@ static void test_random_models(void)
     const char *presets[] = {"tiny", "200k"};
     for (int p = 0; p < 2; p++)
         for (uint64_t seed = 1; seed <= 3; seed++) {
-            lmz_model *m = make_random(presets[p], seed);
+            lmz_model *m = tu_model_random(presets[p], seed);
             CHECK(m != NULL);
             tu_fill_random(data, sizeof data, seed * 1000 + (uint64_t)p);
             for (int k = 0; k < 4; k++) {
@@ -343,7 +283,7 @@ static void test_text(void)
     }
     const char *presets[] = {"tiny", "200k"};
     for (int p = 0; p < 2; p++) {
-        lmz_model *m = make_random(presets[p], 1);
+        lmz_model *m = tu_model_random(presets[p], 1);
         char what[64];
         snprintf(what, sizeof what, "%s seed 1 alice29", presets[p]);
         double bits = check_full_vs_incremental(m, text + 2048, 2048, what);
@@ -369,20 +309,20 @@ static void test_extremes(void)
     const lmz_config longest = {16, 1, 1, 16, 8192};
     for (int v = 0; v < 4; v++) {
         char what[64];
-        lmz_model *m = make_extreme(&small, v, 10 + (uint64_t)v);
+        lmz_model *m = tu_model_extreme(&small, v, 10 + (uint64_t)v);
         CHECK(m && lmz_model_validate(m, NULL) == LMZ_OK);
         snprintf(what, sizeof what, "extreme %d 200k", v);
         check_full_vs_incremental(m, data, 400, what);
         lmz_model_free(m);
 
-        m = make_extreme(&wide, v, 20 + (uint64_t)v);
+        m = tu_model_extreme(&wide, v, 20 + (uint64_t)v);
         CHECK(m && lmz_model_validate(m, NULL) == LMZ_OK);
         snprintf(what, sizeof what, "extreme %d wide", v);
         check_full_vs_incremental(m, data, 64, what);
         lmz_model_free(m);
     }
     for (int v = 0; v < 4; v += 2) {
-        lmz_model *m = make_extreme(&longest, v, 30 + (uint64_t)v);
+        lmz_model *m = tu_model_extreme(&longest, v, 30 + (uint64_t)v);
         char what[64];
         snprintf(what, sizeof what, "extreme %d long", v);
         check_full_vs_incremental(m, data, 8192, what);
@@ -427,7 +367,7 @@ static void test_backend(void)
     CHECK_EQ_INT(lmz_device_parse("gpu"), -1);
     CHECK_EQ_INT(lmz_device_parse(NULL), -1);
 
-    lmz_model *m = make_random("tiny", 5);
+    lmz_model *m = tu_model_random("tiny", 5);
     const int ctx = m->cfg.ctx;
     lmz_err err;
     lmz_backend *b = NULL;
@@ -613,7 +553,7 @@ static void test_backend(void)
  * and its refusals. */
 static void test_kv_many(void)
 {
-    lmz_model *m = make_random("200k", 9);
+    lmz_model *m = tu_model_random("200k", 9);
     const int ctx = m->cfg.ctx;
     const int lens[LMZ_KV_MANY] = {ctx, 1, 100, 2};
     uint8_t *data = malloc((size_t)ctx);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "lmz_error.h"
+#include "lmz_model.h"
 
 /* Exit code that ctest reads as "skipped". */
 #define TEST_SKIP 77
@@ -56,5 +57,13 @@ typedef struct tu_membuf {
     size_t n, cap;
 } tu_membuf;
 lmz_status tu_membuf_write(void *ctx, const uint8_t *buf, size_t n, lmz_err *err);
+
+/* testmodels.c. A seeded random model of a preset ("tiny", "200k", ...),
+ * NULL if the name is unknown. */
+lmz_model *tu_model_random(const char *preset, uint64_t seed);
+/* A model at every limit: weights +-127, multipliers and shifts at their
+ * ends, biases at +-2^24. variant 0: every clamp saturates; 1: outputs are
+ * the biases; 2: a per-row mix; 3: the embedding shifted to nothing. */
+lmz_model *tu_model_extreme(const lmz_config *cfg, int variant, uint64_t seed);
 
 #endif
