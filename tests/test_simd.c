@@ -276,6 +276,121 @@ static void test_window(const lmz_cpu_kern *k)
     CHECK(caught > 0);
 }
 
+/* The window of the full pass: attend_rows's groups of queries share one
+ * sweep that starts at the earliest window start among them (simd_x86.h,
+ * attend_mq). nq queries i0 .. i0 + nq - 1 of one head against the
+ * reference's rows; in the tight cases every query has the same signs (its
+ * magnitudes and aq its own), so every key's raw score equals that query's
+ * bound and each query's window ends exactly at the edge of expq. On the
+ * reference alone: the union window (each query's start with akmax over the
+ * group's keys, the earliest over the group) must give the same bits, and
+ * the same union with a wrong threshold (32768) must not, in some case. */
+static int64_t mq_first(const int8_t *q, int32_t aq, const int8_t *k8, const int32_t *ak,
+                        int32_t akmax, int i, int dh, int e_h, int64_t thr)
+{
+    const int64_t g = lmz_div_round((int64_t)aq << 20, 16129), lim = INT64_C(1) << 24;
+    int32_t s = 0, l1 = 0;
+    for (int c = 0; c < dh; c++) {
+        s += (int32_t)q[c] * k8[(size_t)i * dh + c];
+        l1 += abs(q[c]);
+    }
+    const int64_t sci = lmz_clamp64(
+        lmz_rshift_round(lmz_rshift_round((int64_t)s * ak[i], 12) * g, 20), -lim, lim);
+    int64_t u = lmz_rshift_round(lmz_rshift_round((int64_t)127 * l1 * akmax, 12) * g, 20);
+    u = u < lim ? u : lim;
+    const int64_t step = INT64_C(1) << (12 - e_h);
+    const int64_t first = (int64_t)i - (u - sci + thr + step - 1) / step + 1;
+    return i < 64 || first <= 0 ? 0 : first & ~(int64_t)7;
+}
+
+static int mq_window_case(const lmz_cpu_kern *k, int dh, int i0, int nq, int e_h, int tight,
+                          int *caught, uint64_t *st)
+{
+    const int n = i0 + nq, ctx = n + 3;
+    int8_t *k8 = malloc((size_t)n * dh), *v8 = malloc((size_t)n * dh);
+    int8_t *q8 = malloc((size_t)nq * dh);
+    int32_t *ak = malloc((size_t)n * sizeof *ak), *av = malloc((size_t)n * sizeof *av);
+    int32_t *sc = malloc((size_t)LMZ_ATT_ROWS * ctx * sizeof *sc), aq[LMZ_ATT_ROWS];
+    int32_t *ref = malloc((size_t)nq * dh * sizeof *ref), *got = malloc((size_t)nq * dh * 4);
+    int32_t cut[LMZ_MAX_HEAD_DIM];
+    int64_t acc[LMZ_MAX_HEAD_DIM];
+    int8_t sign[LMZ_MAX_HEAD_DIM];
+    for (int c = 0; c < dh; c++)
+        sign[c] = (tu_rand(st) & 1) ? 1 : -1;
+    for (int t = 0; t < nq; t++) {
+        for (int c = 0; c < dh; c++)
+            q8[(size_t)t * dh + c] =
+                tight ? (int8_t)(sign[c] * rand_in(st, 1, 127)) : (int8_t)rand_in(st, -127, 127);
+        aq[t] = rand_in(st, 1 << 10, 1 << 16);
+    }
+    const int32_t ak0 = rand_in(st, 1 << 8, 1 << 14);
+    for (int j = 0; j < n; j++) {
+        for (int c = 0; c < dh; c++) {
+            k8[(size_t)j * dh + c] =
+                tight ? (int8_t)(127 * sign[c]) : (int8_t)rand_in(st, -127, 127);
+            v8[(size_t)j * dh + c] = (int8_t)rand_in(st, -127, 127);
+        }
+        ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
+        av[j] = rand_in(st, 1, 1 << 18);
+    }
+    lmz_attend_rows(q8, aq, dh, 1, k8, ak, v8, av, dh, 1, i0, nq, dh, e_h, sc, ctx, acc, ref, dh);
+    k->attend_rows(q8, aq, dh, 1, k8, ak, v8, av, dh, 1, i0, nq, dh, e_h, sc, ctx, acc, got, dh);
+    int bad = memcmp(ref, got, (size_t)nq * dh * sizeof *ref) != 0;
+    int32_t akmax = 1;
+    for (int j = 0; j < n; j++)
+        akmax = ak[j] > akmax ? ak[j] : akmax;
+    for (int wrong = 0; wrong < 2; wrong++) {
+        int64_t j0 = INT64_MAX;
+        for (int t = 0; t < nq; t++) {
+            const int64_t f = mq_first(q8 + (size_t)t * dh, aq[t], k8, ak, akmax, i0 + t, dh, e_h,
+                                       wrong ? 32768 : 65536);
+            j0 = f < j0 ? f : j0;
+        }
+        if (j0 == 0)
+            continue;
+        int same = 1;
+        for (int t = 0; t < nq; t++) {
+            lmz_attend_row(q8 + (size_t)t * dh, aq[t], k8 + j0 * dh, ak + j0, v8 + j0 * dh,
+                           av + j0, dh, 1, (int)(i0 + t - j0), dh, e_h, sc, acc, cut);
+            same &= memcmp(ref + (size_t)t * dh, cut, (size_t)dh * sizeof *ref) == 0;
+        }
+        if (!wrong && !same)
+            bad = 1; /* the union window itself would drop a weight */
+        if (wrong && !same)
+            (*caught)++;
+    }
+    if (bad)
+        fprintf(stderr, "%s mq window dh %d i0 %d nq %d e_h %d tight %d differ\n", k->name, dh,
+                i0, nq, e_h, tight);
+    free(k8);
+    free(v8);
+    free(q8);
+    free(ak);
+    free(av);
+    free(sc);
+    free(ref);
+    free(got);
+    return bad;
+}
+
+static void test_mq_window(const lmz_cpu_kern *k)
+{
+    uint64_t st = 19;
+    const int dhs[] = {8, 16, 32, 64};
+    const int i0s[] = {60, 62, 63, 64, 65, 71, 100, 513, 1000, 2045, 8188};
+    const int nqs[] = {1, 2, 3, 4};
+    int caught = 0;
+    for (size_t a = 0; a < sizeof dhs / sizeof dhs[0]; a++)
+        for (size_t b = 0; b < sizeof i0s / sizeof i0s[0]; b++)
+            for (size_t c = 0; c < sizeof nqs / sizeof nqs[0]; c++)
+                for (int e_h = 1; e_h <= 8; e_h++)
+                    for (int tight = 0; tight < 2; tight++)
+                        tu_failures +=
+                            mq_window_case(k, dhs[a], i0s[b], nqs[c], e_h, tight, &caught, &st);
+    /* the planted wrong threshold must be seen */
+    CHECK(caught > 0);
+}
+
 /* attend_rows: nq consecutive queries sharing the key sweeps, against the
  * reference's one-at-a-time rows, for every head size with a shared kernel
  * (8, 16, 32) and one without, query groups starting on and off the 8-key
@@ -426,49 +541,6 @@ static void test_rescale(const lmz_cpu_kern *k)
 
 /* ---- whole models ---- */
 
-static int extreme_sign(uint64_t *st)
-{
-    return (tu_rand(st) >> 63) ? 127 : -127;
-}
-
-/* As in test_infer.c: weights +-127, scales and biases at their ends. */
-static void extreme_linear(lmz_linear *l, int variant, uint64_t *st)
-{
-    for (size_t i = 0; i < (size_t)l->out * (size_t)l->in; i++)
-        l->w[i] = (int8_t)extreme_sign(st);
-    for (int o = 0; o < l->out; o++) {
-        const int big = variant == 0 || (variant >= 2 && (tu_rand(st) & 1));
-        l->mult[o] = big ? (1 << 15) - 1 : 1 << 14;
-        l->shift[o] = big ? 1 : 62;
-        l->bias[o] = (tu_rand(st) & 1) ? (1 << 24) : -(1 << 24);
-        if (variant == 0)
-            l->bias[o] = 1 << 24;
-    }
-}
-
-static lmz_model *make_extreme(const lmz_config *cfg, int variant, uint64_t seed)
-{
-    lmz_model *m = lmz_model_alloc(cfg);
-    if (!m)
-        return NULL;
-    uint64_t st = seed;
-    for (size_t i = 0; i < 256 * (size_t)cfg->d_model; i++)
-        m->emb[i] = (int8_t)extreme_sign(&st);
-    for (int t = 0; t < 256; t++) {
-        m->emb_mult[t] = (1 << 15) - 1;
-        m->emb_shift[t] = variant == 3 ? 62 : 1;
-    }
-    for (int l = 0; l < cfg->n_layers; l++) {
-        extreme_linear(&m->layers[l].qkv, variant, &st);
-        extreme_linear(&m->layers[l].proj, variant, &st);
-        extreme_linear(&m->layers[l].ff1, variant, &st);
-        extreme_linear(&m->layers[l].ff2, variant, &st);
-    }
-    extreme_linear(&m->head, variant == 3 ? 2 : variant, &st);
-    lmz_model_compute_hash(m);
-    return m;
-}
-
 /* Tables of the full pass under the scalar path and under path p, and of
  * the incremental step under p for the first n_incr positions: all equal. */
 static void compare_model(const lmz_model *m, lmz_simd p, const uint8_t *data, int n, int n_incr,
@@ -555,21 +627,21 @@ static void test_models(lmz_simd p)
     const lmz_config heads = {256, 1, 8, 64, 512}; /* dh 32, 8 slopes */
     for (int v = 0; v < 4; v++) {
         char what[64];
-        lmz_model *m = make_extreme(&small, v, 10 + (uint64_t)v);
+        lmz_model *m = tu_model_extreme(&small, v, 10 + (uint64_t)v);
         snprintf(what, sizeof what, "extreme %d 200k", v);
         compare_model(m, p, data, 700, 100, what);
         lmz_model_free(m);
-        m = make_extreme(&wide, v, 20 + (uint64_t)v);
+        m = tu_model_extreme(&wide, v, 20 + (uint64_t)v);
         snprintf(what, sizeof what, "extreme %d wide", v);
         compare_model(m, p, data, 64, 64, what);
         lmz_model_free(m);
-        m = make_extreme(&heads, v, 40 + (uint64_t)v);
+        m = tu_model_extreme(&heads, v, 40 + (uint64_t)v);
         snprintf(what, sizeof what, "extreme %d heads", v);
         compare_model(m, p, data, 512, 20, what);
         lmz_model_free(m);
     }
     for (int v = 0; v < 4; v += 2) {
-        lmz_model *m = make_extreme(&longest, v, 30 + (uint64_t)v);
+        lmz_model *m = tu_model_extreme(&longest, v, 30 + (uint64_t)v);
         char what[64];
         snprintf(what, sizeof what, "extreme %d long", v);
         compare_model(m, p, data, 8192, 0, what);
@@ -620,6 +692,7 @@ int main(void)
         test_expq(k);
         test_attend(k);
         test_window(k);
+        test_mq_window(k);
         test_attend_rows(k);
         test_quant(k);
         test_rescale(k);

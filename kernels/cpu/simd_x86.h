@@ -426,12 +426,32 @@ LMZ_SFX(vpair)(LMZ_SFX(vacc) * va, const int8_t *r0, const int8_t *r1, __m256i b
  *   2^(12 - e_h)), sc_j <= sc_i - 65536 <= m - 65536 < m: not the maximum
  *   and expq(m - sc_j) = 0. So keys j <= i - D drop out, and the maximum is
  *   attained inside the window. */
-static LMZ_TGT inline int LMZ_SFX(attend_start)(const int8_t *q8, int64_t g, const int32_t *ak,
-                                                int a_stride, const int8_t *ki, int i, int dh,
-                                                int e_h)
+/* The largest ak over keys 0..n-1 (at least 1; a_stride == 1: eight per
+ * step). */
+static LMZ_TGT inline int32_t LMZ_SFX(ak_max)(const int32_t *ak, int a_stride, int n)
 {
-    if (i < 64)
-        return 0;
+    int32_t akmax = 1;
+    int j = 0;
+    if (a_stride == 1) {
+        __m256i vm = _mm256_set1_epi32(1);
+        for (; j + 8 <= n; j += 8)
+            vm = _mm256_max_epi32(vm, _mm256_loadu_si256((const __m256i *)(ak + j)));
+        _Alignas(32) int32_t t8[8];
+        _mm256_store_si256((__m256i *)t8, vm);
+        for (int t = 0; t < 8; t++)
+            akmax = t8[t] > akmax ? t8[t] : akmax;
+    }
+    for (; j < n; j++)
+        akmax = ak[(size_t)j * a_stride] > akmax ? ak[(size_t)j * a_stride] : akmax;
+    return akmax;
+}
+
+/* attend_start's bound for query i given akmax >= max_{j <= i} ak_j (any
+ * larger value only widens the window: the bound stays valid). */
+static LMZ_TGT inline int LMZ_SFX(attend_first)(const int8_t *q8, int64_t g, const int32_t *ak,
+                                                int a_stride, const int8_t *ki, int i, int dh,
+                                                int e_h, int32_t akmax)
+{
     int32_t s = 0, l1 = 0;
     for (int c = 0; c < dh; c++) {
         s += (int32_t)q8[c] * (int32_t)ki[c];
@@ -441,20 +461,6 @@ static LMZ_TGT inline int LMZ_SFX(attend_start)(const int8_t *q8, int64_t g, con
     const int64_t sci = lmz_clamp64(
         lmz_rshift_round(lmz_rshift_round((int64_t)s * ak[(size_t)i * a_stride], 12) * g, 20),
         -lim, lim);
-    /* the largest ak over keys 0..i (a_stride == 1: eight per step) */
-    int32_t akmax = 1;
-    int j = 0;
-    if (a_stride == 1) {
-        __m256i vm = _mm256_set1_epi32(1);
-        for (; j + 8 <= i + 1; j += 8)
-            vm = _mm256_max_epi32(vm, _mm256_loadu_si256((const __m256i *)(ak + j)));
-        _Alignas(32) int32_t t8[8];
-        _mm256_store_si256((__m256i *)t8, vm);
-        for (int t = 0; t < 8; t++)
-            akmax = t8[t] > akmax ? t8[t] : akmax;
-    }
-    for (; j <= i; j++)
-        akmax = ak[(size_t)j * a_stride] > akmax ? ak[(size_t)j * a_stride] : akmax;
     /* S * akmax <= 127 * 127 * 256 * 2^18 < 2^41; after >> 12, times g < 2^25: < 2^54 */
     int64_t u = lmz_rshift_round(lmz_rshift_round((int64_t)127 * l1 * akmax, 12) * g, 20);
     u = u < lim ? u : lim;
@@ -462,6 +468,28 @@ static LMZ_TGT inline int LMZ_SFX(attend_start)(const int8_t *q8, int64_t g, con
     const int64_t d = (u - sci + 65536 + step - 1) / step; /* numerator > 0 */
     const int64_t first = (int64_t)i - d + 1;
     return first <= 0 ? 0 : (int)(first & ~(int64_t)7);
+}
+
+/* The first key (a multiple of 8) that can have a non-zero weight for query
+ * i; every key before it has e_j = 0 and is not the maximum, so both passes
+ * may start there and compute the same bits (docs/inference.md).
+ *   Bound: |k8[c]| <= 127, so s_j <= S = 127 * sum_c |q8[c]|; the score is
+ *   a non-decreasing function of s * ak_j (rshift_round is monotone, g > 0),
+ *   so for every j, clamp(score_j) <= U = min(2^24, score(S * akmax)) with
+ *   akmax = max_j ak_j (S >= 0). The self key i (distance 0) has score
+ *   sc_i <= m. A key at distance d has sc_j <= U - d * 2^(12 - e_h) (e_h <= 8,
+ *   so the ALiBi shift is exact); for d >= D = ceil((U - sc_i + 65536) /
+ *   2^(12 - e_h)), sc_j <= sc_i - 65536 <= m - 65536 < m: not the maximum
+ *   and expq(m - sc_j) = 0. So keys j <= i - D drop out, and the maximum is
+ *   attained inside the window. */
+static LMZ_TGT inline int LMZ_SFX(attend_start)(const int8_t *q8, int64_t g, const int32_t *ak,
+                                                int a_stride, const int8_t *ki, int i, int dh,
+                                                int e_h)
+{
+    if (i < 64)
+        return 0;
+    return LMZ_SFX(attend_first)(q8, g, ak, a_stride, ki, i, dh, e_h,
+                                 LMZ_SFX(ak_max)(ak, a_stride, i + 1));
 }
 
 /* The two passes over keys 0..i for one query (docs/inference.md,
@@ -640,9 +668,10 @@ LMZ_SFX(mq_fold)(__m256i A[4][3][4], const int NQ, const int dh, int64_t acc[4][
  * exactly as attend_dh computes it alone: every query keeps its own scores
  * (row t of sc), maximum, weights, Z and int64 sums; only the key and value
  * loads (and the int8 -> int16 widening of the values) are shared. The keys
- * 0 .. S - 1, S = (i0 + 1) rounded down to 8, are visible to all NQ queries
- * and go through the vector passes; query t's remaining keys S .. i0 + t
- * (at most 7 + NQ - 1) take the scalar formula, as attend_dh's tail does.
+ * J0 .. S - 1 (S = (i0 + 1) rounded down to 8, J0 the group's window
+ * start) are visible to all NQ queries and go through the vector passes;
+ * query t's remaining keys S .. i0 + t (at most 7 + NQ - 1) take the
+ * scalar formula, as attend_dh's tail does.
  * A pair of keys whose weights are zero for every query is skipped (a
  * zero weight adds nothing); a pair with some non-zero weights is added
  * for every query, zeros included, which is the same sum. */
@@ -665,9 +694,26 @@ LMZ_SFX(attend_mq)(const int NQ, const int8_t *q8, const int32_t *aq, int q_stri
         vmax[t] = _mm256_set1_epi32(INT32_MIN);
         zv[t] = _mm256_setzero_si256();
     }
+    /* The group's window: the union of its queries' windows (attend_start),
+     * i.e. the earliest start, a multiple of 8 and <= S (query i0's start is
+     * <= i0 & ~7). A query that sees keys before its own start computes
+     * them exactly (weight 0, never the maximum), so its bits are those of
+     * attend_dh. One akmax over keys 0 .. i0 + NQ - 1 serves every query:
+     * it is >= each query's own, which only widens a window. */
+    int J0 = 0;
+    if (i0 >= 64) {
+        const int32_t akmax = LMZ_SFX(ak_max)(ak, a_stride, i0 + NQ);
+        J0 = S;
+        for (int t = 0; t < NQ && J0 > 0; t++) {
+            const int f = LMZ_SFX(attend_first)(q8 + (size_t)t * q_stride, g[t], ak, a_stride,
+                                                k8 + (size_t)(i0 + t) * stride, i0 + t, dh, e_h,
+                                                akmax);
+            J0 = f < J0 ? f : J0;
+        }
+    }
 
-    /* Pass 1 over the shared keys. */
-    for (int j = 0; j < S; j += 8) {
+    /* Pass 1 over the shared keys of the window. */
+    for (int j = J0; j < S; j += 8) {
         const __m256i a =
             a_stride == 1 ? _mm256_loadu_si256((const __m256i *)(ak + j))
                           : _mm256_i32gather_epi32((const int *)(ak + (size_t)j * a_stride), aidx, 4);
@@ -688,7 +734,7 @@ LMZ_SFX(attend_mq)(const int NQ, const int8_t *q8, const int32_t *aq, int q_stri
         _Alignas(32) int32_t mx[8];
         _mm256_store_si256((__m256i *)mx, vmax[t]);
         m[t] = INT64_MIN;
-        for (int u = 0; u < 8 && S > 0; u++)
+        for (int u = 0; u < 8 && S > J0; u++)
             if (mx[u] > m[t])
                 m[t] = mx[u];
         for (int j = S; j <= i; j++) {
@@ -711,7 +757,7 @@ LMZ_SFX(attend_mq)(const int NQ, const int8_t *q8, const int32_t *aq, int q_stri
     for (int t = 0; t < NQ; t++) {
         const __m256i mv = _mm256_set1_epi32((int32_t)m[t]);
         int32_t *st = sc + (size_t)t * sc_stride;
-        for (int j = 0; j < S; j += 8) {
+        for (int j = J0; j < S; j += 8) {
             const __m256i e = LMZ_SFX(expq8)(
                 _mm256_sub_epi32(mv, _mm256_loadu_si256((const __m256i *)(st + j))), tab);
             zv[t] = _mm256_add_epi32(zv[t], e);
@@ -734,7 +780,7 @@ LMZ_SFX(attend_mq)(const int NQ, const int8_t *q8, const int32_t *aq, int q_stri
     }
     const __m256i m15 = _mm256_set1_epi64x(0x7fff);
     int pairs = 0;
-    for (int j = 0; j < S; j += 8) {
+    for (int j = J0; j < S; j += 8) {
         __m256i e[4], any = _mm256_setzero_si256();
 #pragma GCC unroll 4
         for (int t = 0; t < NQ; t++) {
