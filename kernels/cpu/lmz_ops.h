@@ -11,19 +11,29 @@
 
 #include "../lmz_tables.h"
 
+/* The pure integer primitives below are also compiled for the GPU
+ * (kernels/cuda/cuda_ops.cuh includes this file), so CPU and CUDA share one
+ * definition of each; the table lookups (gelu, expq) have device twins that
+ * read the tables from device memory. */
+#ifdef __CUDACC__
+#define LMZ_HD __host__ __device__
+#else
+#define LMZ_HD
+#endif
+
 #define LMZ_ACT (INT64_C(1) << 18) /* 64.0 in Q12: bound of matmul inputs */
 #define LMZ_RES (INT64_C(1) << 24) /* 4096.0 in Q12: bound of the residual */
 
 /* floor((v + 2^(s-1)) / 2^s), s >= 1: round half up. Right-shifting a
  * negative int64 is arithmetic on every compiler lmz supports (GCC, Clang,
  * NVCC document it); the callers keep |v| + 2^(s-1) < 2^63. */
-static inline int64_t lmz_rshift_round(int64_t v, int s)
+static inline LMZ_HD int64_t lmz_rshift_round(int64_t v, int s)
 {
     return (v + (INT64_C(1) << (s - 1))) >> s;
 }
 
 /* floor(a / b) for b > 0 (C's '/' truncates toward zero). */
-static inline int64_t lmz_floor_div(int64_t a, int64_t b)
+static inline LMZ_HD int64_t lmz_floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     if ((a % b != 0) && (a < 0))
@@ -33,19 +43,19 @@ static inline int64_t lmz_floor_div(int64_t a, int64_t b)
 
 /* floor((2a + b) / (2b)), b > 0: a / b rounded half up. Callers keep
  * |2a + b| < 2^63 (the largest use is the attention sum, < 2^56). */
-static inline int64_t lmz_div_round(int64_t a, int64_t b)
+static inline LMZ_HD int64_t lmz_div_round(int64_t a, int64_t b)
 {
     return lmz_floor_div(2 * a + b, 2 * b);
 }
 
-static inline int64_t lmz_clamp64(int64_t v, int64_t lo, int64_t hi)
+static inline LMZ_HD int64_t lmz_clamp64(int64_t v, int64_t lo, int64_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
 /* Exact floor(sqrt(v)) for any uint64, by the bitwise (digit-by-digit)
  * method: integer only, so no libm or rounding mode can change it. */
-static inline uint64_t lmz_isqrt64(uint64_t v)
+static inline LMZ_HD uint64_t lmz_isqrt64(uint64_t v)
 {
     uint64_t rem = v, root = 0;
     uint64_t bit = UINT64_C(1) << 62; /* highest power of four <= 2^63 */

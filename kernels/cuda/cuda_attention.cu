@@ -20,15 +20,15 @@ __device__ __forceinline__ int d_alibi_exp(int h, int n_heads)
 __device__ __forceinline__ int32_t d_score(int32_t s, int32_t ak, int64_t g, int i, int j, int e_h)
 {
     const int64_t score_lim = INT64_C(1) << 24;
-    int64_t v = d_rshift_round(d_rshift_round((int64_t)s * ak, 12) * g, 20);
-    v = d_clamp64(v, -score_lim, score_lim) - (((int64_t)(i - j) << 12) >> e_h);
+    int64_t v = lmz_rshift_round(lmz_rshift_round((int64_t)s * ak, 12) * g, 20);
+    v = lmz_clamp64(v, -score_lim, score_lim) - (((int64_t)(i - j) << 12) >> e_h);
     return (int32_t)v;
 }
 
 // g_i = div_round(aq * 2^20, 16129).
 __device__ __forceinline__ int64_t d_gq(int32_t aq)
 {
-    return d_div_round((int64_t)aq << 20, 16129);
+    return lmz_div_round((int64_t)aq << 20, 16129);
 }
 
 // Copy dh int8 of src into dst (dhw words, zero-padded past dh).
@@ -199,7 +199,7 @@ k_attend_full(int d, int H, const int2 *__restrict__ tiles, const int *__restric
         // the maximal position has e = 65536, so Z >= 65536 > 0
         const int64_t zd = zq[qq] * 127;
         o[(row0 + q0 + qq) * d + (size_t)h * dh + cc] =
-            (int32_t)d_clamp64(d_div_round(S.acc[idx], zd), -LMZ_D_ACT, LMZ_D_ACT);
+            (int32_t)lmz_clamp64(lmz_div_round(S.acc[idx], zd), -LMZ_ACT, LMZ_ACT);
     }
 }
 
@@ -300,7 +300,7 @@ k_attend_step(int d, int H, int ctx, int i, const int8_t *__restrict__ q8,
             int64_t a = 0;
             for (int q = 0; q < P; q++)
                 a += part[q * dh + t];
-            ob[t] = (int32_t)d_clamp64(d_div_round(a, zd), -LMZ_D_ACT, LMZ_D_ACT);
+            ob[t] = (int32_t)lmz_clamp64(lmz_div_round(a, zd), -LMZ_ACT, LMZ_ACT);
         }
     } else {
         for (int cc = t; cc < dh; cc += STEP_THREADS) {
@@ -311,7 +311,7 @@ k_attend_step(int d, int H, int ctx, int i, const int8_t *__restrict__ q8,
                     continue;
                 acc += (e * avb[j]) * vb[(size_t)j * dh + cc];
             }
-            ob[cc] = (int32_t)d_clamp64(d_div_round(acc, zd), -LMZ_D_ACT, LMZ_D_ACT);
+            ob[cc] = (int32_t)lmz_clamp64(lmz_div_round(acc, zd), -LMZ_ACT, LMZ_ACT);
         }
     }
 }

@@ -140,18 +140,18 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, const uint8_t *const *s
                     dst.ha[part] = ctx;
                 }
                 lmz_cuda_ln_quant(g, nb, x, zq, za);
-                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 0), nb, zq, za, 0, LMZ_D_ACT, bigp);
+                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 0), nb, zq, za, 0, LMZ_ACT, bigp);
                 lmz_cuda_quant_heads(g, nb, bigp, &dst);
                 lmz_cuda_attend_step(g, nb, i, q8, aq, kl, akl, vl, avl, cs8, csa, o);
                 lmz_cuda_quant_rows(g, nb, d, 0, o, zq, za);
                 lmz_cuda_linear(g, lmz_cuda_lin(g, l, 1), nb, zq, za, 1, 0, x);
                 lmz_cuda_ln_quant(g, nb, x, zq, za);
-                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 2), nb, zq, za, 0, LMZ_D_ACT, bigp);
+                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 2), nb, zq, za, 0, LMZ_ACT, bigp);
                 lmz_cuda_quant_rows(g, nb, F, 1, bigp, zq, za);
                 lmz_cuda_linear(g, lmz_cuda_lin(g, l, 3), nb, zq, za, 1, 0, x);
             }
             lmz_cuda_ln_quant(g, nb, x, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_head(g), nb, zq, za, 0, LMZ_D_ACT, bigp);
+            lmz_cuda_linear(g, lmz_cuda_head(g), nb, zq, za, 0, LMZ_ACT, bigp);
             lmz_cuda_table_decode(g, nb, i, bigp, draw, dec, dout, tok);
         }
         cudaMemcpyAsync(hout, dout, nbb * ctx, cudaMemcpyDeviceToHost, s);

@@ -90,12 +90,12 @@ k_linear(int M, int N, int K, const int8_t *__restrict__ Q, const int32_t *__res
             if (o >= N)
                 continue;
             const int64_t p = (int64_t)acc[i][j] * a;
-            const int64_t y = d_rshift_round(p * L.mult[o], L.shift[o]) + L.bias[o];
+            const int64_t y = lmz_rshift_round(p * L.mult[o], L.shift[o]) + L.bias[o];
             int32_t *dst = Y + (size_t)row * N + o;
             if (mode == 0)
-                *dst = (int32_t)d_clamp64(y, -lim, lim);
+                *dst = (int32_t)lmz_clamp64(y, -lim, lim);
             else
-                *dst = (int32_t)d_clamp64((int64_t)*dst + y, -LMZ_D_RES, LMZ_D_RES);
+                *dst = (int32_t)lmz_clamp64((int64_t)*dst + y, -LMZ_RES, LMZ_RES);
         }
     }
 }

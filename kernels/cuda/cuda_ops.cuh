@@ -1,7 +1,9 @@
 // cuda_ops.cuh: device ports of kernels/cpu/lmz_ops.h (docs/inference.md).
 //
-// Each function is a literal copy of its CPU twin with __device__ added and
-// the lookup tables passed as pointers (the tables of kernels/lmz_tables.h,
+// The integer primitives (rounding shifts, divisions, clamp, isqrt) are
+// lmz_ops.h's own, compiled for host and device. The functions here are the
+// ones that read lookup tables: literal copies of their CPU twins with the
+// tables passed as pointers (the tables of kernels/lmz_tables.h,
 // copied to device memory by cuda_model.cu). Keep them line for line equal
 // to lmz_ops.h: any difference is an archive that the CPU cannot decode.
 #ifndef LMZ_CUDA_OPS_CUH
@@ -9,8 +11,7 @@
 
 #include <stdint.h>
 
-#define LMZ_D_ACT (INT64_C(1) << 18) // LMZ_ACT
-#define LMZ_D_RES (INT64_C(1) << 24) // LMZ_RES
+#include "cpu/lmz_ops.h" // LMZ_ACT, LMZ_RES and the integer primitives, shared with the CPU
 
 // The lookup tables in device memory (read through the read-only cache).
 struct lmz_dtabs {
@@ -18,47 +19,6 @@ struct lmz_dtabs {
     const uint32_t *exp_hi; // LMZ_EXP_HI, 1024
     const uint32_t *exp_lo; // LMZ_EXP_LO, 64
 };
-
-__device__ __forceinline__ int64_t d_rshift_round(int64_t v, int s)
-{
-    return (v + (INT64_C(1) << (s - 1))) >> s;
-}
-
-__device__ __forceinline__ int64_t d_floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && (a < 0))
-        q--;
-    return q;
-}
-
-__device__ __forceinline__ int64_t d_div_round(int64_t a, int64_t b)
-{
-    return d_floor_div(2 * a + b, 2 * b);
-}
-
-__device__ __forceinline__ int64_t d_clamp64(int64_t v, int64_t lo, int64_t hi)
-{
-    return v < lo ? lo : (v > hi ? hi : v);
-}
-
-__device__ __forceinline__ uint64_t d_isqrt64(uint64_t v)
-{
-    uint64_t rem = v, root = 0;
-    uint64_t bit = UINT64_C(1) << 62;
-    while (bit > rem)
-        bit >>= 2;
-    while (bit != 0) {
-        if (rem >= root + bit) {
-            rem -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-        bit >>= 2;
-    }
-    return root;
-}
 
 __device__ __forceinline__ int32_t d_gelu(const lmz_dtabs &t, int32_t u)
 {
@@ -68,7 +28,7 @@ __device__ __forceinline__ int32_t d_gelu(const lmz_dtabs &t, int32_t u)
         return u;
     const int32_t k = (u + 32768) >> 4, f = (u + 32768) & 15;
     const int64_t lo = __ldg(t.gelu + k), hi = __ldg(t.gelu + k + 1);
-    return (int32_t)(lo + d_rshift_round((hi - lo) * f, 4));
+    return (int32_t)(lo + lmz_rshift_round((hi - lo) * f, 4));
 }
 
 __device__ __forceinline__ uint32_t d_expq(const lmz_dtabs &t, int64_t x)

@@ -17,9 +17,9 @@ __global__ void k_embed(int n, int d, const uint8_t *__restrict__ in,
     const size_t r = idx / d;
     const int c = (int)(idx % d);
     const int t = in[r];
-    x[idx] = (int32_t)d_clamp64(
-        d_rshift_round((int64_t)emb[(size_t)t * d + c] * mult[t], shift[t]), -LMZ_D_RES,
-        LMZ_D_RES);
+    x[idx] = (int32_t)lmz_clamp64(
+        lmz_rshift_round((int64_t)emb[(size_t)t * d + c] * mult[t], shift[t]), -LMZ_RES,
+        LMZ_RES);
 }
 
 void lmz_cuda_embed(const lmz_cuda *g, int n, const uint8_t *in, int32_t *x)
@@ -64,7 +64,7 @@ __global__ void k_ln_quant(int d, const int32_t *__restrict__ x, int8_t *__restr
     for (int c = threadIdx.x; c < d; c += blockDim.x)
         sum += xr[c];
     sum = lmz_block_reduce<int64_t, 0>(sum, red);
-    const int64_t mean = d_div_round(sum, d);
+    const int64_t mean = lmz_div_round(sum, d);
     uint64_t sq = 0;
     for (int c = threadIdx.x; c < d; c += blockDim.x) {
         const int64_t ci = xr[c] - mean;
@@ -72,10 +72,10 @@ __global__ void k_ln_quant(int d, const int32_t *__restrict__ x, int8_t *__restr
     }
     sq = lmz_block_reduce<uint64_t, 0>(sq, ured);
     const uint64_t var = sq / (uint64_t)d;
-    const int64_t std = (int64_t)d_isqrt64(var + 128);
+    const int64_t std = (int64_t)lmz_isqrt64(var + 128);
     const int64_t inv = (INT64_C(1) << 40) / std;
     for (int c = threadIdx.x; c < d; c += blockDim.x)
-        z[c] = (int32_t)d_rshift_round((xr[c] - mean) * inv, 28);
+        z[c] = (int32_t)lmz_rshift_round((xr[c] - mean) * inv, 28);
     __syncthreads();
     const int32_t a = block_quant(z, d, zq + r * d, red);
     if (threadIdx.x == 0)

@@ -112,18 +112,18 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, int n, const uint8_t *c
         lmz_cuda_embed(g, n, din, x);
         for (int l = 0; l < L; l++) {
             lmz_cuda_ln_quant(g, n, x, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 0), n, zq, za, 0, LMZ_D_ACT, bigp);
+            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 0), n, zq, za, 0, LMZ_ACT, bigp);
             lmz_cuda_quant_heads(g, n, bigp, &dst);
             lmz_cuda_attend_full(g, ntiles, dtiles, drow0, dlen, q8, aq, k8, ak, v8, av, o);
             lmz_cuda_quant_rows(g, n, d, 0, o, zq, za);
             lmz_cuda_linear(g, lmz_cuda_lin(g, l, 1), n, zq, za, 1, 0, x);
             lmz_cuda_ln_quant(g, n, x, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 2), n, zq, za, 0, LMZ_D_ACT, bigp);
+            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 2), n, zq, za, 0, LMZ_ACT, bigp);
             lmz_cuda_quant_rows(g, n, F, 1, bigp, zq, za);
             lmz_cuda_linear(g, lmz_cuda_lin(g, l, 3), n, zq, za, 1, 0, x);
         }
         lmz_cuda_ln_quant(g, n, x, zq, za);
-        lmz_cuda_linear(g, lmz_cuda_head(g), n, zq, za, 0, LMZ_D_ACT, bigp);
+        lmz_cuda_linear(g, lmz_cuda_head(g), n, zq, za, 0, LMZ_ACT, bigp);
         lmz_cuda_table_score(g, n, bigp, din + nn, dcf, dcf + nn, dtab);
 
         cudaMemcpyAsync(hcf, dcf, 4 * nn, cudaMemcpyDeviceToHost, s);
