@@ -460,14 +460,10 @@ const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers
     return a->members;
 }
 
-lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err)
+/* Read len bytes of /payload at off into buf: 1 on success. */
+static int read_payload(lmz_archive *a, uint64_t off, uint64_t len, uint8_t *buf)
 {
-    lmz_h5_init();
-    if (b >= a->info.nblocks)
-        return lmz_err_set(err, LMZ_ERR_RANGE, "%s: block %llu does not exist (%llu blocks)",
-                           a->path, (unsigned long long)b, (unsigned long long)a->info.nblocks);
-    const lmz_index_entry *e = &a->index[b];
-    hsize_t start[1] = {e->payload_offset}, count[1] = {e->payload_len};
+    hsize_t start[1] = {off}, count[1] = {len};
     hid_t fspace = H5Dget_space(a->payload);
     hid_t mspace = H5Screate_simple(1, count, NULL);
     int ok = fspace >= 0 && mspace >= 0 &&
@@ -477,6 +473,34 @@ lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_
         H5Sclose(fspace);
     if (mspace >= 0)
         H5Sclose(mspace);
+    return ok;
+}
+
+static lmz_status no_block(const lmz_archive *a, uint64_t b, lmz_err *err)
+{
+    return lmz_err_set(err, LMZ_ERR_RANGE, "%s: block %llu does not exist (%llu blocks)", a->path,
+                       (unsigned long long)b, (unsigned long long)a->info.nblocks);
+}
+
+lmz_status lmz_archive_peek_mode(lmz_archive *a, uint64_t b, uint8_t *mode, lmz_err *err)
+{
+    lmz_h5_init();
+    if (b >= a->info.nblocks)
+        return no_block(a, b, err);
+    if (!read_payload(a, a->index[b].payload_offset, 1, mode))
+        return lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK,
+                           "%s: block %llu: cannot read its payload (archive damaged)", a->path,
+                           (unsigned long long)b);
+    return LMZ_OK;
+}
+
+lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err)
+{
+    lmz_h5_init();
+    if (b >= a->info.nblocks)
+        return no_block(a, b, err);
+    const lmz_index_entry *e = &a->index[b];
+    int ok = read_payload(a, e->payload_offset, e->payload_len, buf);
     if (!ok)
         return lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK,
                            "%s: block %llu: cannot read its payload (archive damaged)", a->path,

@@ -30,6 +30,7 @@ struct lmz_archive_writer {
     lmz_index_entry *index;
     uint64_t nblocks, cap;
     uint64_t raw_size;
+    int classical;            /* a block of a classical mode: format version 2 */
     lmz_err failure;          /* first error; sticky, every later call returns it */
 };
 
@@ -226,6 +227,7 @@ lmz_status lmz_archive_append_block(lmz_archive_writer *w, const uint8_t *blk, s
         return st;
     w->nblocks++;
     w->raw_size += raw_len;
+    w->classical |= lmz_block_mode_classical(blk[0]);
     return LMZ_OK;
 }
 
@@ -272,7 +274,9 @@ static void final_info(const lmz_archive_writer *w, const lmz_archive_info *in,
                        const lmz_model *embed, lmz_archive_info *out)
 {
     *out = *in;
-    out->format_version = LMZ_FORMAT_VERSION;
+    /* The version needed to read the blocks: an archive without classical
+     * blocks stays readable by (and byte-identical to) format 1. */
+    out->format_version = w->classical ? LMZ_FORMAT_VERSION : 1;
     out->raw_size = w->raw_size;
     out->payload_size = w->written + w->npending;
     out->nblocks = w->nblocks;

@@ -153,7 +153,7 @@ static lmz_status parse_coded(const uint8_t *blk, size_t blk_len, uint32_t raw_l
 
 lmz_status lmz_block_parse(const uint8_t *blk, size_t blk_len, uint32_t raw_len,
                            uint32_t chunk_size, lmz_block_chunk *chunks,
-                           uint32_t *nchunks, int *stored, lmz_err *err)
+                           uint32_t *nchunks, int *mode, lmz_err *err)
 {
     if (chunk_size == 0 || chunk_size > 65536)
         return lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK, "bad chunk size %u", chunk_size);
@@ -173,6 +173,11 @@ lmz_status lmz_block_parse(const uint8_t *blk, size_t blk_len, uint32_t raw_len,
     case LMZ_BLOCK_CODED:
         st = parse_coded(blk, blk_len, raw_len, chunk_size, n, chunks, err);
         break;
+    case LMZ_BLOCK_LZMA2:
+    case LMZ_BLOCK_ZSTD:
+        st = lmz_classical_parse(blk, blk_len, raw_len, err);
+        n = 0; /* decoded whole, not by chunks */
+        break;
     default:
         return lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK, "unknown block mode %u", blk[0]);
     }
@@ -180,7 +185,7 @@ lmz_status lmz_block_parse(const uint8_t *blk, size_t blk_len, uint32_t raw_len,
         return st;
     if (nchunks)
         *nchunks = n;
-    if (stored)
-        *stored = blk[0] == LMZ_BLOCK_STORED;
+    if (mode)
+        *mode = blk[0];
     return LMZ_OK;
 }

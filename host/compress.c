@@ -1,11 +1,14 @@
 /* compress.c: inputs -> chunks -> model scores -> range coder -> blocks ->
- * archive. One batch of blocks is in memory at a time. */
+ * archive. One batch of blocks is in memory at a time. With --codec auto
+ * each block is also coded whole by LZMA2 and zstd, and the smallest form
+ * is kept (docs/format.md, "Blocks"). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <xxhash.h>
 
 #include "inputs.h"
+#include "lmz_classical.h"
 #include "lmz_coder.h"
 #include "lmz_modelfile.h"
 #include "pipeline_internal.h"
@@ -14,6 +17,16 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+/* Threads an OpenMP loop gets when -T is not given. */
+static int lmz_omp_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
 
 static void count_sink(void *ctx, const void *bytes, size_t n)
 {
@@ -26,6 +39,35 @@ uint64_t lmz_model_bytes(const lmz_model *m)
     uint64_t n = 0;
     lmz_model_serialize(m, count_sink, &n);
     return n;
+}
+
+int lmz_codec_parse(const char *s)
+{
+    static const char *const names[] = {"auto", "lm", "lzma2", "zstd"};
+    for (int k = 0; s && k < 4; k++)
+        if (!strcmp(s, names[k]))
+            return k; /* the order of lmz_codec */
+    return -1;
+}
+
+/* The classical codecs a --codec setting tries, in the writer's tie order
+ * (LZMA2 before zstd). */
+static int classical_modes(lmz_codec codec, int modes[2])
+{
+    switch (codec) {
+    case LMZ_CODEC_AUTO:
+        modes[0] = LMZ_BLOCK_LZMA2;
+        modes[1] = LMZ_BLOCK_ZSTD;
+        return 2;
+    case LMZ_CODEC_LZMA2:
+        modes[0] = LMZ_BLOCK_LZMA2;
+        return 1;
+    case LMZ_CODEC_ZSTD:
+        modes[0] = LMZ_BLOCK_ZSTD;
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static int kind_known(const char *k)
@@ -43,6 +85,8 @@ typedef struct batch {
     const uint8_t **chunk_ptr;     /* max_chunks */
     uint32_t *chunk_len;           /* max_chunks */
     uint8_t *block;                /* lmz_block_bound(cpb * chunk) */
+    uint8_t *cls;                  /* nmodes * max_blocks slots of cpb * chunk: classical forms */
+    size_t *cls_len;               /* one per slot; (size_t)-1: not smaller than stored */
 } batch;
 
 static void batch_free(batch *b)
@@ -55,9 +99,12 @@ static void batch_free(batch *b)
     free(b->chunk_ptr);
     free(b->chunk_len);
     free(b->block);
+    free(b->cls);
+    free(b->cls_len);
 }
 
-static int batch_alloc(batch *b, uint32_t chunk, uint32_t cpb, uint32_t max_blocks)
+/* nmodes: classical codecs tried per block (a slot of block size each). */
+static int batch_alloc(batch *b, uint32_t chunk, uint32_t cpb, uint32_t max_blocks, int nmodes)
 {
     memset(b, 0, sizeof *b);
     b->chunk = chunk;
@@ -73,8 +120,10 @@ static int batch_alloc(batch *b, uint32_t chunk, uint32_t cpb, uint32_t max_bloc
     b->chunk_ptr = malloc(b->max_chunks * sizeof *b->chunk_ptr);
     b->chunk_len = malloc(b->max_chunks * sizeof *b->chunk_len);
     b->block = malloc(lmz_block_bound(cpb * chunk));
+    b->cls = malloc(nmodes ? nmodes * raw : 1);
+    b->cls_len = malloc((nmodes ? nmodes : 1) * (size_t)max_blocks * sizeof *b->cls_len);
     if (!b->raw || !b->cum || !b->freq || !b->coded || !b->coded_len || !b->chunk_ptr ||
-        !b->chunk_len || !b->block) {
+        !b->chunk_len || !b->block || !b->cls || !b->cls_len) {
         batch_free(b);
         return -1;
     }
@@ -98,10 +147,64 @@ static void code_chunks(batch *b, uint32_t nchunks, int nthreads)
     }
 }
 
+/* Code every block of the batch whole with each classical codec, in
+ * parallel over (block, codec) pairs: slot blk * nmodes + m. A form counts
+ * only when strictly smaller than the stored block (1 + raw_len bytes). */
+static void code_classical(batch *b, size_t got, const int *modes, int nmodes, int nthreads)
+{
+    size_t block_bytes = (size_t)b->cpb * b->chunk;
+    int64_t nslots = (int64_t)((got + block_bytes - 1) / block_bytes) * nmodes;
+    if (nthreads <= 0)
+        nthreads = lmz_omp_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (int64_t k = 0; k < nslots; k++) {
+        size_t off = (size_t)(k / nmodes) * block_bytes;
+        uint32_t raw_len = (uint32_t)(got - off < block_bytes ? got - off : block_bytes);
+        size_t len = 0;
+        int rc = lmz_classical_encode(modes[k % nmodes], b->raw + off, raw_len,
+                                      b->cls + (size_t)k * block_bytes, raw_len, &len);
+        b->cls_len[k] = rc == 0 ? len : (size_t)-1;
+    }
+}
+
+/* The block that goes into the archive for raw [off, off + raw_len) of the
+ * batch: the model's form (coded or stored) when the model ran, else the
+ * stored form; then each classical form in tie order replaces it only when
+ * strictly smaller. */
+static const uint8_t *choose_block(batch *b, size_t off, uint32_t raw_len, int use_model,
+                                   int nmodes, size_t *len)
+{
+    uint32_t c0 = (uint32_t)(off / b->chunk);
+    if (use_model) {
+        const uint8_t *coded[LMZ_MAX_CHUNKS_PER_BLOCK];
+        for (uint32_t k = 0; k < lmz_block_nchunks(raw_len, b->chunk); k++)
+            coded[k] = b->coded + (size_t)(c0 + k) * b->chunk;
+        *len = lmz_block_assemble(b->block, b->raw + off, raw_len, b->chunk, coded,
+                                  b->coded_len + c0);
+    } else {
+        b->block[0] = LMZ_BLOCK_STORED;
+        memcpy(b->block + 1, b->raw + off, raw_len);
+        *len = lmz_block_bound(raw_len);
+    }
+    const uint8_t *best = b->block;
+    size_t block_bytes = (size_t)b->cpb * b->chunk;
+    size_t slot = off / block_bytes * (size_t)nmodes;
+    for (int m = 0; m < nmodes; m++) {
+        if (b->cls_len[slot + m] != (size_t)-1 && b->cls_len[slot + m] < *len) {
+            best = b->cls + (slot + m) * block_bytes;
+            *len = b->cls_len[slot + m];
+        }
+    }
+    return best;
+}
+
 static lmz_status compress_batches(const lmz_compress_opts *o, lmz_inputs *in, lmz_backend *be,
                                    lmz_archive_writer *w, batch *b, lmz_stats *st, lmz_err *err)
 {
     size_t block_bytes = (size_t)b->cpb * b->chunk;
+    int modes[2];
+    int nmodes = classical_modes(o->codec, modes);
+    int use_model = o->codec == LMZ_CODEC_AUTO || o->codec == LMZ_CODEC_LM;
     lmz_progress pg;
     lmz_progress_start(&pg, o->c.progress, "compress");
     lmz_status rc = LMZ_OK;
@@ -116,22 +219,23 @@ static lmz_status compress_batches(const lmz_compress_opts *o, lmz_inputs *in, l
             size_t left = got - (size_t)c * b->chunk;
             b->chunk_len[c] = (uint32_t)(left < b->chunk ? left : b->chunk);
         }
-        rc = lmz_backend_score(be, (int)nchunks, b->chunk_ptr, b->chunk_len, b->cum, b->freq, err);
-        if (rc)
-            break;
-        code_chunks(b, nchunks, o->c.nthreads);
+        if (use_model) {
+            rc = lmz_backend_score(be, (int)nchunks, b->chunk_ptr, b->chunk_len, b->cum, b->freq,
+                                   err);
+            if (rc)
+                break;
+            code_chunks(b, nchunks, o->c.nthreads);
+        }
+        code_classical(b, got, modes, nmodes, o->c.nthreads);
         /* Blocks go to the archive in order, from this one thread. */
         for (size_t off = 0; off < got && !rc; off += block_bytes) {
             uint32_t raw_len = (uint32_t)(got - off < block_bytes ? got - off : block_bytes);
-            uint32_t c0 = (uint32_t)(off / b->chunk);
-            const uint8_t *coded[LMZ_MAX_CHUNKS_PER_BLOCK];
-            for (uint32_t k = 0; k < lmz_block_nchunks(raw_len, b->chunk); k++)
-                coded[k] = b->coded + (size_t)(c0 + k) * b->chunk;
-            size_t len = lmz_block_assemble(b->block, b->raw + off, raw_len, b->chunk, coded,
-                                            b->coded_len + c0);
+            size_t len = 0;
+            const uint8_t *blk = choose_block(b, off, raw_len, use_model, nmodes, &len);
             uint64_t h = XXH64(b->raw + off, raw_len, 0);
-            rc = lmz_archive_append_block(w, b->block, len, raw_len, h, err);
+            rc = lmz_archive_append_block(w, blk, len, raw_len, h, err);
             st->payload_bytes += len;
+            st->mode_blocks[blk[0] & 3]++;
             st->blocks++;
         }
         st->raw_bytes += got;
@@ -157,6 +261,9 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     if (!kind_known(kind))
         return lmz_err_set(err, LMZ_ERR_USAGE, "unknown --kind '%s' (text, image, audio or bytes)", kind);
     uint32_t cpb = o->chunks_per_block ? o->chunks_per_block : LMZ_DEFAULT_CHUNKS_PER_BLOCK;
+    if ((int)o->codec < 0 || o->codec > LMZ_CODEC_ZSTD)
+        return lmz_err_set(err, LMZ_ERR_USAGE, "unknown codec %d (auto, lm, lzma2 or zstd)",
+                           (int)o->codec);
     if (cpb > LMZ_MAX_CHUNKS_PER_BLOCK)
         return lmz_err_set(err, LMZ_ERR_USAGE, "chunks per block must be 1..%d", LMZ_MAX_CHUNKS_PER_BLOCK);
 
@@ -176,8 +283,11 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
         rc = lmz_backend_create(o->c.device, m, o->c.nthreads, &be, err);
     uint32_t chunk = m ? (uint32_t)m->cfg.ctx : 0;
     /* --batch, or 4 blocks on the CPU and many more on CUDA (lmz_batch_blocks);
-     * a batch costs 6 bytes per raw byte (raw, cum, freq, coded). */
-    uint64_t per_block = (uint64_t)cpb * chunk * 6 + (uint64_t)cpb * 24;
+     * a batch costs 6 bytes per raw byte (raw, cum, freq, coded) and one
+     * more per classical codec tried (auto: 8). */
+    int modes[2];
+    int nmodes = classical_modes(o->codec, modes);
+    uint64_t per_block = (uint64_t)cpb * chunk * (6 + (uint64_t)nmodes) + (uint64_t)cpb * 24;
     /* no bigger than the input when every input is a regular file, so its
      * size is known (a file that grows only means more batches) */
     uint64_t need = 1;
@@ -189,7 +299,7 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     if (need && chunk)
         need += in.expected / ((uint64_t)cpb * chunk);
     uint32_t max_blocks = lmz_batch_blocks(&o->c, be, cpb, per_block, need);
-    if (!rc && batch_alloc(&b, chunk, cpb, max_blocks) != 0)
+    if (!rc && batch_alloc(&b, chunk, cpb, max_blocks, nmodes) != 0)
         rc = lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for a batch of %u blocks", max_blocks);
     if (!rc)
         rc = lmz_archive_create(o->output, o->c.force, &w, err);
@@ -198,7 +308,7 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     if (!rc) {
         lmz_archive_info info;
         memset(&info, 0, sizeof info);
-        info.format_version = LMZ_FORMAT_VERSION;
+        /* the writer records the version the blocks need (1 or 2) */
         info.arith_version = (uint32_t)m->arith_version;
         info.chunk_size = chunk;
         info.chunks_per_block = cpb;

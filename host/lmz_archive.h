@@ -16,7 +16,10 @@
 #include "lmz_model.h"
 
 #define LMZ_FORMAT_NAME "lmz"
-#define LMZ_FORMAT_VERSION 1
+/* The newest archive format this lmz reads and writes. Format 2 adds the
+ * classical block modes (LZMA2, zstd); an archive records 2 only when it
+ * has such a block, else 1 (docs/format.md, "Versions"). */
+#define LMZ_FORMAT_VERSION 2
 
 typedef struct lmz_index_entry {
     uint64_t raw_offset;      /* of the block's first byte in the raw stream */
@@ -66,7 +69,8 @@ lmz_status lmz_archive_append_block(lmz_archive_writer *w, const uint8_t *blk, s
  * then fsync and rename into place. From info the writer takes
  * arith_version, chunk_size, chunks_per_block, kind, model_hash, model_name,
  * model_bytes and tool_version ("" = this lmz's version); it sets
- * format_version, raw_size, payload_size and nblocks itself, and with embed
+ * format_version (2 if a block has a classical mode, else 1), raw_size,
+ * payload_size and nblocks itself, and with embed
  * model_embedded = 1, model_hash = embed's hash and model_name = embed->name
  * when info's is "". Before writing it runs the reader's checks on the
  * result (LMZ_ERR_USAGE for an inconsistent description, LMZ_ERR_UNSAFE_NAME
@@ -99,6 +103,10 @@ const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers
  * mismatch"; LMZ_ERR_RANGE if b >= nblocks. Not thread-safe against other
  * calls on the same archive (HDF5 serialises anyway). */
 lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err);
+/* The first payload byte of block b, its mode (lmz_block.h), NOT checked
+ * against the payload checksum: for listing only (decoding reads the block
+ * whole and checks it). LMZ_ERR_RANGE if b >= nblocks. */
+lmz_status lmz_archive_peek_mode(lmz_archive *a, uint64_t b, uint8_t *mode, lmz_err *err);
 /* The embedded model, loaded and checked like a model file and against
  * model_hash (LMZ_ERR_MODEL_MISSING if the archive names a shipped model
  * instead: find it with lmz_model_find_by_hash). */

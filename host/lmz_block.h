@@ -7,6 +7,8 @@
  *               length, low 15 bits 0), clear means a range-coder stream of
  *               length (entry & 0x7fff); then the chunks' bytes back to back.
  *   1 = stored: the raw bytes of the whole block follow.
+ *   2 = LZMA2, 3 = zstd: the whole block coded by a classical codec
+ *               (lmz_classical.h); such a block has no chunks of its own.
  * Pure C, no HDF5: fuzzable on its own. */
 #ifndef LMZ_BLOCK_H
 #define LMZ_BLOCK_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lmz_classical.h"
 #include "lmz_error.h"
 
 #define LMZ_BLOCK_CODED 0
@@ -45,10 +48,14 @@ size_t lmz_block_assemble(uint8_t *dst, const uint8_t *raw, uint32_t raw_len,
 
 /* Parse and validate a block of blk_len bytes that decodes to raw_len bytes.
  * chunks must have room for lmz_block_nchunks(raw_len, chunk_size) entries.
- * Every length is checked against blk_len before use. On damage returns
- * LMZ_ERR_CORRUPT_BLOCK (the caller adds the block number). */
+ * Every length is checked against blk_len before use. *mode gets the block
+ * mode (LMZ_BLOCK_CODED 0, LMZ_BLOCK_STORED 1, so it reads as "stored" for
+ * those two, or a classical mode). A classical block's structure is checked
+ * (lmz_classical_parse) and *nchunks is 0: it is decoded whole, with
+ * lmz_classical_decode. On damage returns LMZ_ERR_CORRUPT_BLOCK (the caller
+ * adds the block number). */
 lmz_status lmz_block_parse(const uint8_t *blk, size_t blk_len, uint32_t raw_len,
                            uint32_t chunk_size, lmz_block_chunk *chunks,
-                           uint32_t *nchunks, int *stored, lmz_err *err);
+                           uint32_t *nchunks, int *mode, lmz_err *err);
 
 #endif

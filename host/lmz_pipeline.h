@@ -34,6 +34,16 @@ typedef struct lmz_common_opts {
                                 extract, verify --full); 0: the backend's default */
 } lmz_common_opts;
 
+/* --codec: how each block is coded (docs/format.md, "Blocks"). AUTO keeps,
+ * per block, the smallest of the model's form, LZMA2 and zstd (stored as
+ * the last resort); LM is the model only (the paper's protocol, and format
+ * version 1); LZMA2 and ZSTD code every block with that codec alone
+ * without running the model. */
+typedef enum lmz_codec { LMZ_CODEC_AUTO = 0, LMZ_CODEC_LM, LMZ_CODEC_LZMA2, LMZ_CODEC_ZSTD } lmz_codec;
+
+/* "auto", "lm", "lzma2", "zstd" -> lmz_codec; -1 for anything else. */
+int lmz_codec_parse(const char *s);
+
 typedef struct lmz_compress_opts {
     lmz_common_opts c;
     const char *const *inputs;  /* files, directories (with recursive) or "-" */
@@ -42,6 +52,7 @@ typedef struct lmz_compress_opts {
     const char *output;         /* archive path (never "-": HDF5 needs seeking) */
     const char *kind;           /* --kind; NULL: "text" */
     uint32_t chunks_per_block;  /* 0: 64 */
+    lmz_codec codec;            /* --codec; 0: auto */
 } lmz_compress_opts;
 
 typedef struct lmz_stats {
@@ -50,6 +61,7 @@ typedef struct lmz_stats {
     uint64_t archive_bytes;     /* the file on disk */
     uint64_t blocks;
     uint64_t blocks_damaged;    /* verify */
+    uint64_t mode_blocks[4];    /* compress: blocks of each mode (lmz_block.h) */
     double seconds;
 } lmz_stats;
 

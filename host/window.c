@@ -54,7 +54,31 @@ void lmz_window_add(lmz_window *w, uint64_t b, uint32_t lo, uint32_t hi)
     s->lo = lo;
     s->hi = hi;
     s->rc = LMZ_OK;
+    s->checked = 0;
     lmz_err_clear(&s->err);
+}
+
+lmz_status lmz_window_classical(const lmz_reader *r, uint64_t b, const uint8_t *payload,
+                                uint8_t *raw, lmz_err *err)
+{
+    const lmz_index_entry *e = &r->index[b];
+    lmz_err why;
+    lmz_err_clear(&why);
+    lmz_status rc = LMZ_OK;
+    if (r->info->format_version < 2)
+        rc = lmz_err_set(&why, LMZ_ERR_CORRUPT_BLOCK, "%s block in a format %u archive",
+                         lmz_classical_name(payload[0]), r->info->format_version);
+    if (!rc)
+        rc = lmz_classical_decode(payload, e->payload_len, e->raw_len, raw, &why);
+    if (!rc && XXH64(raw, e->raw_len, 0) != e->raw_xxh64)
+        rc = lmz_err_set(&why, LMZ_ERR_CORRUPT_BLOCK,
+                         "%s stream decodes to bytes that fail the raw checksum",
+                         lmz_classical_name(payload[0]));
+    if (rc == LMZ_ERR_CORRUPT_BLOCK)
+        return lmz_err_set(err, rc, "block %llu: %s", (unsigned long long)b, why.msg);
+    if (rc && err)
+        *err = why;
+    return rc;
 }
 
 /* Read, check and parse slot i's block; copy its stored bytes into place
@@ -79,8 +103,8 @@ static lmz_status prepare_slot(lmz_window *w, uint32_t i, int *n, lmz_err *err)
         return rc;
     }
     uint32_t nchunks = 0;
-    int stored = 0;
-    rc = lmz_block_parse(payload, e->payload_len, e->raw_len, chunk, w->chunks, &nchunks, &stored,
+    int mode = 0;
+    rc = lmz_block_parse(payload, e->payload_len, e->raw_len, chunk, w->chunks, &nchunks, &mode,
                          &s->err);
     if (rc) {
         char why[sizeof s->err.msg];
@@ -89,9 +113,19 @@ static lmz_status prepare_slot(lmz_window *w, uint32_t i, int *n, lmz_err *err)
                             (unsigned long long)s->block, why);
         return LMZ_OK;
     }
-    if (stored) {
+    if (mode == LMZ_BLOCK_STORED) {
         memcpy(raw + s->lo, payload + 1 + s->lo, s->hi - s->lo);
         return LMZ_OK;
+    }
+    if (lmz_block_mode_classical(mode)) {
+        /* cheap next to the model: decoded whole and checked end to end */
+        rc = lmz_window_classical(r, s->block, payload, raw, &s->err);
+        s->checked = 1;
+        if (rc == LMZ_ERR_CORRUPT_BLOCK)
+            s->rc = rc;
+        else if (rc && err)
+            *err = s->err;
+        return rc == LMZ_ERR_CORRUPT_BLOCK ? LMZ_OK : rc;
     }
     uint32_t c0 = s->lo / chunk, c1 = (s->hi - 1) / chunk; /* chunks touched */
     for (uint32_t c = c0; c <= c1; c++) {
@@ -132,7 +166,7 @@ lmz_status lmz_window_decode(lmz_window *w, int stop_at_damage, lmz_err *err)
     for (uint32_t i = 0; i < w->n; i++) {
         lmz_window_slot *s = &w->slot[i];
         const lmz_index_entry *e = &w->r->index[s->block];
-        if (s->rc || s->lo != 0 || s->hi != e->raw_len)
+        if (s->rc || s->checked || s->lo != 0 || s->hi != e->raw_len)
             continue;
         if (XXH64(lmz_window_raw(w, i), e->raw_len, 0) != e->raw_xxh64)
             s->rc = lmz_err_set(&s->err, LMZ_ERR_CORRUPT_BLOCK,

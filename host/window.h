@@ -4,7 +4,9 @@
  * Up to cap blocks are added (a raw byte range of each). lmz_window_decode
  * reads each block's payload and checks its checksum, parses it, then hands
  * every coded chunk those ranges touch, of every block, to the backend in ONE
- * lmz_backend_decode call; stored blocks and chunks are copied. A block whose
+ * lmz_backend_decode call; stored blocks and chunks are copied; a classical
+ * block (LZMA2, zstd) is decoded whole and its raw checksum checked at once,
+ * whatever part of it was asked for. A block whose
  * payload checksum fails, that cannot be parsed, or (decoded whole) fails its
  * raw checksum is marked damaged alone: its neighbours are decoded as usual.
  *
@@ -19,6 +21,7 @@ typedef struct lmz_window_slot {
     uint64_t block;
     uint32_t lo, hi;  /* the raw bytes [lo, hi) of the block wanted */
     lmz_status rc;    /* LMZ_OK, or LMZ_ERR_CORRUPT_BLOCK with err naming the block */
+    int checked;      /* raw checksum already checked (a classical block) */
     lmz_err err;
 } lmz_window_slot;
 
@@ -55,6 +58,14 @@ void lmz_window_add(lmz_window *w, uint64_t b, uint32_t lo, uint32_t hi);
  * the window is cut (n) after the first block found damaged before
  * decoding, so no work is spent on blocks that would not be used. */
 lmz_status lmz_window_decode(lmz_window *w, int stop_at_damage, lmz_err *err);
+
+/* Decode classical block b of r, whose payload (already read and checked)
+ * is at payload, whole into raw (raw_len bytes) and check its raw
+ * checksum. Such a block in an archive of format version 1 is damaged too
+ * (that version has no classical modes). Damage: LMZ_ERR_CORRUPT_BLOCK with
+ * err naming the block; any other status (memory) ends the run. */
+lmz_status lmz_window_classical(const lmz_reader *r, uint64_t b, const uint8_t *payload,
+                                uint8_t *raw, lmz_err *err);
 
 /* Slot i's decoded bytes [lo, hi): hi - lo bytes (meaningless if damaged). */
 static inline uint8_t *lmz_window_bytes(const lmz_window *w, uint32_t i)

@@ -41,7 +41,7 @@ static const char usage_main[] =
     "  compress FILE... -o ARCHIVE   compress files (-r: directories, -: stdin)\n"
     "  decompress ARCHIVE [-o DIR|FILE] [-c] [--salvage]   give every member back\n"
     "  extract ARCHIVE (--block N | --range OFF:LEN | --member NAME) [-o FILE]\n"
-    "  list ARCHIVE                  members, blocks, sizes, rates, model\n"
+    "  list ARCHIVE [-v]             members, blocks (-v: each, with its mode), sizes, model\n"
     "  verify ARCHIVE [--full]       check every checksum (--full: also decode)\n"
     "  prepare KIND SOURCE... -o OUT turn text, images, audio into the paper's byte streams\n"
     "  train DATA... -o MODEL        train a model on your data\n"
@@ -71,6 +71,10 @@ static void help(const char *cmd)
                "      --kind KIND     text, image, audio or bytes: picks the default model;\n"
                "                      the input is never transformed (default text)\n"
                "      --block-chunks N  2048-byte chunks per block (default 64)\n"
+               "      --codec CODEC   auto: each block coded by the model, LZMA2 or zstd,\n"
+               "                      whichever is smallest (default); lm: the model only\n"
+               "                      (the paper's protocol); lzma2 or zstd: that codec only,\n"
+               "                      without running the model. Stored when nothing is smaller\n"
                "      --batch N       blocks in flight per batch (default 4 on the CPU, on CUDA\n"
                "                      16384 chunks: 256 blocks of 64, at most 1 GiB); memory\n"
                "                      grows with N (~6 x N x block size)\n");
@@ -103,12 +107,14 @@ static void help(const char *cmd)
     else if (!strcmp(cmd, "list"))
         printf("usage: lmz list ARCHIVE [-v]\n\n"
                "Print members, blocks, sizes, raw and adjusted rate and the model\n"
-               "(-v: one line per block).\n");
+               "(-v: one line per block with its mode, and the blocks and bytes of each\n"
+               "mode: model, lzma2, zstd, stored).\n");
     else if (!strcmp(cmd, "verify"))
         printf("usage: lmz verify ARCHIVE [--full] [options]\n\n"
                "Check the index and every block's payload checksum; with --full also decode\n"
-               "every block with the model and check its raw checksum. Every damaged block\n"
-               "is reported.\n\n"
+               "every block with the model and check its raw checksum. Blocks coded by LZMA2\n"
+               "or zstd are cheap to decode: they are always decoded and checked. Every\n"
+               "damaged block is reported.\n\n"
                "  --full              decode and check the raw bytes too\n"
                "  --batch N           with --full: blocks decoded per backend call (read ahead;\n"
                "                      default 4 on the CPU, on CUDA 16384 chunks: 256 blocks of\n"
@@ -122,7 +128,7 @@ static void help(const char *cmd)
 }
 
 enum { OPT_MODEL_DIR = 1000, OPT_DEVICE, OPT_NO_PROGRESS, OPT_KIND, OPT_BLOCK_CHUNKS, OPT_BATCH,
-       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL, OPT_SALVAGE };
+       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL, OPT_SALVAGE, OPT_CODEC };
 
 typedef struct cli {
     lmz_common_opts c;
@@ -130,6 +136,7 @@ typedef struct cli {
     int recursive, to_stdout, full, quiet, no_progress, salvage;
     const char *kind;
     uint32_t block_chunks;
+    lmz_codec codec;
     int have_block, have_range, have_member;
     uint64_t block, off, len;
     const char *member;
@@ -148,6 +155,7 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         {"batch", required_argument, 0, OPT_BATCH}, {"block", required_argument, 0, OPT_BLOCK},
         {"range", required_argument, 0, OPT_RANGE}, {"member", required_argument, 0, OPT_MEMBER},
         {"full", no_argument, 0, OPT_FULL},      {"salvage", no_argument, 0, OPT_SALVAGE},
+        {"codec", required_argument, 0, OPT_CODEC},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     opterr = 0;
@@ -208,6 +216,15 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         }
         case OPT_MEMBER: o->have_member = 1; o->member = optarg; break;
         case OPT_FULL: o->full = 1; break;
+        case OPT_CODEC: {
+            int k = lmz_codec_parse(optarg);
+            if (strcmp(cmd, "compress") != 0)
+                die_usage("--codec is an option of compress%s", "");
+            if (k < 0)
+                die_usage("unknown --codec '%s' (auto, lm, lzma2 or zstd)", optarg);
+            o->codec = (lmz_codec)k;
+            break;
+        }
         case OPT_SALVAGE:
             if (strcmp(cmd, "decompress") != 0)
                 die_usage("--salvage is an option of decompress%s", "");
@@ -247,7 +264,7 @@ static int cmd_compress(int argc, char **argv)
         die_usage("compress: give the archive with -o ARCHIVE%s", "");
     lmz_compress_opts co = {.c = o.c, .inputs = (const char *const *)argv + optind, .ninputs = nin,
                             .recursive = o.recursive, .output = o.output, .kind = o.kind,
-                            .chunks_per_block = o.block_chunks};
+                            .chunks_per_block = o.block_chunks, .codec = o.codec};
     lmz_stats st;
     lmz_err e;
     lmz_err_clear(&e);
@@ -255,6 +272,10 @@ static int cmd_compress(int argc, char **argv)
         return fail(&e);
     if (!o.quiet)
         rate_line(o.output, &st, st.raw_bytes, st.archive_bytes);
+    if (o.c.verbose > 0)
+        fprintf(stderr, "blocks: %llu model, %llu lzma2, %llu zstd, %llu stored\n",
+                (unsigned long long)st.mode_blocks[0], (unsigned long long)st.mode_blocks[2],
+                (unsigned long long)st.mode_blocks[3], (unsigned long long)st.mode_blocks[1]);
     return 0;
 }
 
