@@ -1,16 +1,11 @@
 /* h5util.c: HDF5 helpers shared by the archive and the model files. */
-#define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "h5util.h"
-#include "outfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Longest fixed-length string attribute we agree to read. */
 #define MAX_STR_ATTR 65536
@@ -367,163 +362,19 @@ const char *lmz_h5_strerror(int saved_errno)
     return saved_errno ? strerror(saved_errno) : "HDF5 write error";
 }
 
-/* ---- temporary file and rename ---- */
-
-/* The permission bits a new file would get: 0666 minus the umask. umask can
- * only be read by setting it, so it is set back at once. */
-static mode_t new_file_mode(void)
-{
-    mode_t mask = umask(022);
-    umask(mask);
-    return 0666 & ~mask;
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-static const char *base_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-static int path_exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
+/* ---- temporary file and rename: io/lmz_atomic.h ---- */
 
 lmz_status lmz_tmpfile_create(lmz_tmpfile *t, const char *target, int force, lmz_err *err)
 {
-    memset(t, 0, sizeof *t);
-    if (!*base_of(target))
-        return lmz_err_set(err, LMZ_ERR_USAGE, "%s: not a file name", target);
-    if (!force && path_exists(target))
-        return lmz_err_set(err, LMZ_ERR_EXISTS, "%s: already exists", target);
-    char *dir = dir_of(target);
-    if (!dir)
-        return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-    size_t n = strlen(dir) + strlen(base_of(target)) + 32;
-    t->tmp = malloc(n);
-    t->target = strdup(target);
-    if (!t->tmp || !t->target) {
-        free(dir);
-        lmz_tmpfile_discard(t);
-        return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
-    }
-    /* What killed runs left here goes first; then our own file, locked so
-     * that no other lmz takes it for stale (outfile.h). */
-    lmz_tmp_clean(target);
-    int fd = -1;
-    for (int tries = 0; tries < 8; tries++) {
-        snprintf(t->tmp, n, "%s/.%s.lmz-tmp-XXXXXX", dir, base_of(target));
-        fd = mkstemp(t->tmp);
-        if (fd < 0 || lmz_tmp_lock(fd) == 0)
-            break;
-        close(fd); /* removed by another lmz before it was locked: again */
-        fd = -1;
-        errno = EAGAIN;
-    }
-    free(dir);
-    if (fd < 0) {
-        int e = errno;
-        free(t->tmp);
-        t->tmp = NULL;
-        lmz_tmpfile_discard(t);
-        return lmz_err_set(err, LMZ_ERR_IO, "%s: cannot create a file beside it: %s", target,
-                           strerror(e));
-    }
-    /* mkstemp makes the file 0600; an archive is an ordinary file. The fd
-     * stays open: it holds the lock until commit or discard. */
-    (void)fchmod(fd, new_file_mode());
-    t->lock_fd1 = fd + 1;
-    t->force = force;
-    return LMZ_OK;
-}
-
-static void tmpfile_unlock(lmz_tmpfile *t)
-{
-    if (t->lock_fd1 > 0)
-        close(t->lock_fd1 - 1);
-    t->lock_fd1 = 0;
-}
-
-static lmz_status fsync_path(const char *path, const char *target, lmz_err *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return lmz_err_set(err, LMZ_ERR_IO, "%s: %s", target, strerror(e));
-    }
-    close(fd);
-    return LMZ_OK;
-}
-
-/* Rename without replacing: renameat2(RENAME_NOREPLACE) where the file
- * system has it, else link() + unlink(), which also fails on an existing
- * target. Returns 0 or -1 with errno set (EEXIST when the target exists). */
-static int rename_noreplace(const char *from, const char *to)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-        return -1;
-    if (link(from, to) < 0)
-        return -1;
-    (void)unlink(from);
-    return 0;
-}
-
-/* Make the rename durable; a failure here loses nothing already written, so
- * it is not reported. */
-static void fsync_dir_of(const char *path)
-{
-    char *dir = dir_of(path);
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
+    return lmz_atomic_open(t, target, force ? LMZ_ATOMIC_FORCE : 0, 0, err);
 }
 
 lmz_status lmz_tmpfile_commit(lmz_tmpfile *t, lmz_err *err)
 {
-    lmz_status st = fsync_path(t->tmp, t->target, err);
-    if (st != LMZ_OK)
-        return st;
-    int rc = t->force ? rename(t->tmp, t->target) : rename_noreplace(t->tmp, t->target);
-    if (rc < 0) {
-        if (errno == EEXIST)
-            return lmz_err_set(err, LMZ_ERR_EXISTS, "%s: already exists", t->target);
-        return lmz_err_set(err, LMZ_ERR_IO, "%s: cannot rename into place: %s", t->target,
-                           strerror(errno));
-    }
-    fsync_dir_of(t->target);
-    tmpfile_unlock(t);
-    free(t->tmp);
-    free(t->target);
-    t->tmp = t->target = NULL;
-    return LMZ_OK;
+    return lmz_atomic_commit(t, err);
 }
 
 void lmz_tmpfile_discard(lmz_tmpfile *t)
 {
-    if (t->tmp)
-        (void)unlink(t->tmp);
-    tmpfile_unlock(t);
-    free(t->tmp);
-    free(t->target);
-    t->tmp = t->target = NULL;
+    lmz_atomic_abort(t);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lmz_atomic.h"
 #include "lmz_error.h"
 
 /* Turn HDF5's automatic error printing off for the calling thread: lmz
@@ -77,26 +78,21 @@ int lmz_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t cap);
 int lmz_h5_check_int_dataset(hid_t ds, size_t size, H5T_sign_t sign, int rank,
                              const hsize_t *dims);
 
-/* The temporary file of an atomic write: ".<basename>.lmz-tmp-XXXXXX" beside
- * the target, locked while it exists (host/outfile.h: a killed lmz's
- * temporary file is unlocked, and the next lmz writing there removes it). */
-typedef struct lmz_tmpfile {
-    char *target;
-    char *tmp;
-    int force;
-    int lock_fd1;   /* 1 + the fd holding the lock; 0 when none */
-} lmz_tmpfile;
+/* The temporary file of an atomic write: io/lmz_atomic.h, under the names
+ * the archive and model writers use. HDF5 creates the file by name
+ * (t->tmp) over the empty temporary file, which keeps its lock. */
+typedef lmz_atomic lmz_tmpfile;
 
-/* Refuse (LMZ_ERR_EXISTS) if target exists and force is 0, else remove the
- * stale temporary files of killed runs in the target's directory
- * (lmz_tmp_clean) and create the empty temporary file (mode 0666 & ~umask),
- * locked. */
+/* lmz_atomic_open with mode 0 (0666 minus the umask): refuse
+ * (LMZ_ERR_EXISTS) an existing target without force, remove stale
+ * temporary files there, create the empty temporary file, locked. */
 lmz_status lmz_tmpfile_create(lmz_tmpfile *t, const char *target, int force, lmz_err *err);
-/* fsync the (closed) temporary file and rename it onto the target; without
- * force a target that appeared meanwhile is not replaced (LMZ_ERR_EXISTS).
- * On success the names are freed; on failure call lmz_tmpfile_discard. */
+/* lmz_atomic_commit: fsync the (HDF5-closed) file, rename it onto the
+ * target (without force never over a file that appeared meanwhile:
+ * LMZ_ERR_EXISTS), fsync the directory. On failure the temporary file is
+ * already removed; lmz_tmpfile_discard afterwards is harmless. */
 lmz_status lmz_tmpfile_commit(lmz_tmpfile *t, lmz_err *err);
-/* Remove the temporary file (if any) and free the names. */
+/* lmz_atomic_abort: remove the temporary file (if any), free the names. */
 void lmz_tmpfile_discard(lmz_tmpfile *t);
 
 /* Message of a failed write: strerror(saved_errno) or a generic text. */
