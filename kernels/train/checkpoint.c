@@ -7,19 +7,19 @@
  *     (step, tokens, seconds, RNG state, folded) and the parameter count
  *   f32 params[n], f32 adam_m[n], f32 adam_v[n]
  *   u64 XXH64 (seed 0) of every byte before it
- * Written to a temporary file beside the target and renamed into place, so a
- * crash leaves the previous checkpoint whole. */
+ * Written through io/lmz_atomic.h (a temporary file beside the target,
+ * fsynced and renamed into place), so a crash leaves the previous
+ * checkpoint whole. This file serializes a tr_ckpt_state and never sees the
+ * trainer (tr_ckpt.h). */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <xxhash.h>
 
-#include "tr_trainer.h"
+#include "lmz_atomic.h"
+#include "tr_ckpt.h"
 
 #define CKPT_MAGIC "LMZTRAIN"
 #define CKPT_VERSION 1u
@@ -85,9 +85,9 @@ static double get_f64(hbuf *h)
 }
 
 /* The header's fields; header_get reads them back in the same order. */
-static void header_put(hbuf *h, const lmz_trainer *t)
+static void header_put(hbuf *h, const tr_ckpt_state *s)
 {
-    const lmz_train_opts *o = &t->o;
+    const lmz_train_opts *o = &s->o;
     put_i32(h, o->cfg.d_model);
     put_i32(h, o->cfg.n_layers);
     put_i32(h, o->cfg.n_heads);
@@ -115,18 +115,18 @@ static void header_put(hbuf *h, const lmz_trainer *t)
     put_i32(h, o->nthreads);
     put_i64(h, o->eval_every);
     put_i64(h, o->eval_bytes);
-    put_i64(h, t->prog.step);
-    put_i64(h, t->prog.tokens);
-    put_f64(h, t->prog.seconds);
-    put_u64(h, t->rng, 8);
-    put_i32(h, t->fm->folded);
-    put_u64(h, t->fm->nparams, 8);
+    put_i64(h, s->step);
+    put_i64(h, s->tokens);
+    put_f64(h, s->seconds);
+    put_u64(h, s->rng, 8);
+    put_i32(h, s->folded);
+    put_u64(h, s->nparams, 8);
 }
 
-static void header_get(hbuf *h, lmz_train_opts *o, lmz_trainer *t, int *folded,
-                       uint64_t *nparams)
+static void header_get(hbuf *h, tr_ckpt_state *s)
 {
-    memset(o, 0, sizeof *o);
+    memset(s, 0, sizeof *s);
+    lmz_train_opts *o = &s->o;
     o->cfg.d_model = get_i32(h);
     o->cfg.n_layers = get_i32(h);
     o->cfg.n_heads = get_i32(h);
@@ -154,35 +154,35 @@ static void header_get(hbuf *h, lmz_train_opts *o, lmz_trainer *t, int *folded,
     o->nthreads = get_i32(h);
     o->eval_every = get_i64(h);
     o->eval_bytes = get_i64(h);
-    t->prog.step = get_i64(h);
-    t->prog.tokens = get_i64(h);
-    t->prog.seconds = get_f64(h);
-    t->rng = get_u64(h, 8);
-    *folded = get_i32(h);
-    *nparams = get_u64(h, 8);
+    s->step = get_i64(h);
+    s->tokens = get_i64(h);
+    s->seconds = get_f64(h);
+    s->rng = get_u64(h, 8);
+    s->folded = get_i32(h);
+    s->nparams = get_u64(h, 8);
 }
 
 /* ---- writing ---- */
 
 typedef struct wr {
-    FILE *f;
+    lmz_atomic *a;
     XXH64_state_t *xs;
-    int bad;
+    lmz_status st;
+    lmz_err e; /* the first failure */
 } wr;
 
 static void wr_bytes(wr *w, const void *p, size_t n)
 {
-    if (w->bad)
+    if (w->st != LMZ_OK)
         return;
-    if (fwrite(p, 1, n, w->f) != n)
-        w->bad = 1;
+    w->st = lmz_atomic_write(w->a, p, n, &w->e);
     XXH64_update(w->xs, p, n);
 }
 
 /* floats as little-endian bytes, in blocks */
 static void wr_floats(wr *w, const float *v, size_t n)
 {
-    uint8_t buf[4096];
+    uint8_t buf[16384];
     while (n) {
         const size_t k = n < sizeof buf / 4 ? n : sizeof buf / 4;
         for (size_t i = 0; i < k; i++) {
@@ -199,37 +199,25 @@ static void wr_floats(wr *w, const float *v, size_t n)
     }
 }
 
-lmz_status lmz_trainer_save(const lmz_trainer *t, const char *path, lmz_err *err)
+lmz_status tr_ckpt_save(const char *path, const tr_ckpt_state *s, const float *params,
+                        const float *m, const float *v, lmz_err *err)
 {
     hbuf h = {0};
-    header_put(&h, t);
+    header_put(&h, s);
     if (h.bad)
         return lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint: header too large");
-    const size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp)
+    XXH64_state_t *xs = XXH64_createState();
+    if (!xs)
         return lmz_err_set(err, LMZ_ERR_NOMEM, "checkpoint: out of memory");
-    snprintf(tmp, plen + 32, "%s.lmz-tmp-XXXXXX", path);
-    const int fd = mkstemp(tmp);
-    if (fd >= 0)
-        (void)fchmod(fd, 0644); /* mkstemp's 0600 is for the name race, not the result */
-    if (fd < 0) {
-        lmz_status st = lmz_err_set(err, LMZ_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
-        free(tmp);
-        return st;
+    lmz_atomic a;
+    wr w = {&a, xs, LMZ_OK, {0}};
+    /* A checkpoint replaces the previous one: that is what it is for. */
+    w.st = lmz_atomic_open(&a, path, LMZ_ATOMIC_FORCE, 0, &w.e);
+    if (w.st != LMZ_OK) {
+        XXH64_freeState(xs);
+        return lmz_err_set(err, w.st, "checkpoint %s", w.e.msg);
     }
-    wr w = {fdopen(fd, "wb"), XXH64_createState(), 0};
-    if (!w.f || !w.xs) {
-        if (w.f)
-            fclose(w.f);
-        else
-            close(fd);
-        unlink(tmp);
-        free(tmp);
-        XXH64_freeState(w.xs);
-        return lmz_err_set(err, LMZ_ERR_NOMEM, "checkpoint: out of memory");
-    }
-    XXH64_reset(w.xs, 0);
+    XXH64_reset(xs, 0);
     uint8_t pre[16];
     memcpy(pre, CKPT_MAGIC, 8);
     const uint32_t ver = CKPT_VERSION, hl = (uint32_t)h.n;
@@ -239,46 +227,51 @@ lmz_status lmz_trainer_save(const lmz_trainer *t, const char *path, lmz_err *err
     }
     wr_bytes(&w, pre, sizeof pre);
     wr_bytes(&w, h.b, h.n);
-    const size_t n = t->fm->nparams;
-    wr_floats(&w, t->fm->params, n);
-    wr_floats(&w, t->m, n);
-    wr_floats(&w, t->v, n);
-    const uint64_t sum = XXH64_digest(w.xs);
+    wr_floats(&w, params, s->nparams);
+    wr_floats(&w, m, s->nparams);
+    wr_floats(&w, v, s->nparams);
+    const uint64_t sum = XXH64_digest(xs);
+    XXH64_freeState(xs);
     uint8_t le[8];
     for (int i = 0; i < 8; i++)
         le[i] = (uint8_t)(sum >> (8 * i));
-    if (!w.bad && fwrite(le, 1, 8, w.f) != 8)
-        w.bad = 1;
-    XXH64_freeState(w.xs);
-    if (fflush(w.f) != 0 || fsync(fileno(w.f)) != 0)
-        w.bad = 1;
-    const int saved_errno = errno;
-    if (fclose(w.f) != 0)
-        w.bad = 1;
-    if (w.bad || rename(tmp, path) != 0) {
-        lmz_status st = lmz_err_set(err, LMZ_ERR_IO, "checkpoint %s: %s", path,
-                                    strerror(w.bad ? saved_errno : errno));
-        unlink(tmp);
-        free(tmp);
-        return st;
-    }
-    free(tmp);
+    if (w.st == LMZ_OK)
+        w.st = lmz_atomic_write(&a, le, 8, &w.e);
+    if (w.st == LMZ_OK)
+        w.st = lmz_atomic_commit(&a, &w.e); /* removes the temporary file if it fails */
+    else
+        lmz_atomic_abort(&a);
+    if (w.st != LMZ_OK)
+        return lmz_err_set(err, w.st, "checkpoint %s", w.e.msg);
     return LMZ_OK;
 }
 
 /* ---- reading ---- */
 
-static void floats_from_le(float *v, const uint8_t *b, size_t n)
+void tr_ckpt_floats(const tr_ckpt_file *f, float *params, float *m, float *v)
 {
-    for (size_t i = 0; i < n; i++) {
-        const uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
-                           (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
-        memcpy(&v[i], &u, 4);
+    float *dst[3] = {params, m, v};
+    const size_t n = f->s.nparams;
+    for (int a = 0; a < 3; a++) {
+        const uint8_t *b = f->floats + (size_t)a * 4 * n;
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
+                               (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+            memcpy(&dst[a][i], &u, 4);
+        }
     }
 }
 
-lmz_status lmz_trainer_resume(const char *path, lmz_trainer **out, lmz_err *err)
+void tr_ckpt_close(tr_ckpt_file *f)
 {
+    free(f->buf);
+    memset(f, 0, sizeof *f);
+}
+
+/* Read and check; on any failure nothing stays allocated. */
+lmz_status tr_ckpt_open(const char *path, tr_ckpt_file *out, lmz_err *err)
+{
+    memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
         return lmz_err_set(err, LMZ_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
@@ -310,51 +303,32 @@ lmz_status lmz_trainer_resume(const char *path, lmz_trainer **out, lmz_err *err)
                          (uint32_t)buf[11] << 24;
     const uint32_t hl = (uint32_t)buf[12] | (uint32_t)buf[13] << 8 | (uint32_t)buf[14] << 16 |
                         (uint32_t)buf[15] << 24;
-    if (XXH64(buf, len - 8, 0) != stored) {
-        free(buf);
-        return lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK, "checkpoint %s: checksum mismatch", path);
-    }
-    if (ver != CKPT_VERSION) {
-        free(buf);
-        return lmz_err_set(err, LMZ_ERR_VERSION, "checkpoint %s: version %u, this build reads %u",
-                           path, ver, CKPT_VERSION);
-    }
     hbuf h = {0};
-    if (hl > sizeof h.b || 16 + (size_t)hl > len - 8) {
-        free(buf);
-        return lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint %s: bad header", path);
+    if (XXH64(buf, len - 8, 0) != stored)
+        st = lmz_err_set(err, LMZ_ERR_CORRUPT_BLOCK, "checkpoint %s: checksum mismatch", path);
+    else if (ver != CKPT_VERSION)
+        st = lmz_err_set(err, LMZ_ERR_VERSION, "checkpoint %s: version %u, this build reads %u",
+                         path, ver, CKPT_VERSION);
+    else if (hl > sizeof h.b || 16 + (size_t)hl > len - 8)
+        st = lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint %s: bad header", path);
+    if (st == LMZ_OK) {
+        memcpy(h.b, buf + 16, hl);
+        h.n = hl;
+        header_get(&h, &out->s);
+        if (h.bad)
+            st = lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint %s: short header", path);
     }
-    memcpy(h.b, buf + 16, hl);
-    h.n = hl;
-    lmz_train_opts o;
-    lmz_trainer tmp;
-    memset(&tmp, 0, sizeof tmp);
-    int folded = 0;
-    uint64_t np = 0;
-    header_get(&h, &o, &tmp, &folded, &np);
-    lmz_trainer *t = NULL;
-    if (h.bad)
-        st = lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint %s: short header", path);
-    if (st == LMZ_OK)
-        st = tr_trainer_alloc(&o, &t, err);
-    if (st == LMZ_OK && (np != t->fm->nparams || 16 + (size_t)hl + 12 * np + 8 != len))
+    /* The three arrays fill the rest exactly (checked without overflow). */
+    const uint64_t np = out->s.nparams, room = len - 24 - hl;
+    if (st == LMZ_OK && (np > room / 12 || 12 * np != room))
         st = lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint %s: size does not match its model",
                          path);
     if (st != LMZ_OK) {
-        lmz_trainer_free(t);
         free(buf);
+        memset(out, 0, sizeof *out);
         return st;
     }
-    const uint8_t *p = buf + 16 + hl;
-    floats_from_le(t->fm->params, p, np);
-    floats_from_le(t->m, p + 4 * np, np);
-    floats_from_le(t->v, p + 8 * np, np);
-    t->fm->folded = folded;
-    t->prog = tmp.prog;
-    t->prog.val_bpb = NAN;
-    t->prog.train_bpb = NAN;
-    t->rng = tmp.rng;
-    free(buf);
-    *out = t;
+    out->buf = buf;
+    out->floats = buf + 16 + hl;
     return LMZ_OK;
 }

@@ -1,5 +1,7 @@
-/* tr_trainer.h: the trainer's state, shared by the loop (trainer.c), the
- * optimizer (adamw.c) and the checkpoint file (checkpoint.c). Private. */
+/* tr_trainer.h: the trainer's state, shared by the loop (trainer.c) and the
+ * optimizer (adamw.c). Private. The checkpoint file (checkpoint.c) does not
+ * include it: it serializes a tr_ckpt_state (tr_ckpt.h) that trainer.c fills
+ * and reads back. */
 #ifndef TR_TRAINER_H
 #define TR_TRAINER_H
 

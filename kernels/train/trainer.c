@@ -10,7 +10,11 @@
  * gradient norm is summed over fixed blocks: so a step's result does not
  * depend on the thread count or on which thread ran what. Then AdamW runs
  * over disjoint parameter ranges. Nothing is split finer than a window, so
- * a step has a handful of barriers whatever the model. */
+ * a step has a handful of barriers whatever the model.
+ *
+ * Checkpoints: the trainer hands its state to checkpoint.c as a
+ * tr_ckpt_state and builds itself back from one; checkpoint.c never sees
+ * the trainer (tr_ckpt.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,7 @@
 #include <omp.h>
 #endif
 
+#include "tr_ckpt.h"
 #include "tr_trainer.h"
 
 /* Windows per micro-batch: enough rows for efficient matrix products,
@@ -90,6 +95,49 @@ const lmz_fmodel *lmz_trainer_model(const lmz_trainer *t)
 const lmz_train_progress *lmz_trainer_progress(const lmz_trainer *t)
 {
     return &t->prog;
+}
+
+/* ---- checkpoints (the file itself: checkpoint.c) ---- */
+
+lmz_status lmz_trainer_save(const lmz_trainer *t, const char *path, lmz_err *err)
+{
+    const tr_ckpt_state s = {
+        .o = t->o,
+        .step = t->prog.step,
+        .tokens = t->prog.tokens,
+        .seconds = t->prog.seconds,
+        .rng = t->rng,
+        .folded = t->fm->folded,
+        .nparams = t->fm->nparams,
+    };
+    return tr_ckpt_save(path, &s, t->fm->params, t->m, t->v, err);
+}
+
+lmz_status lmz_trainer_resume(const char *path, lmz_trainer **out, lmz_err *err)
+{
+    tr_ckpt_file f;
+    lmz_status st = tr_ckpt_open(path, &f, err);
+    if (st != LMZ_OK)
+        return st;
+    lmz_trainer *t = NULL;
+    st = tr_trainer_alloc(&f.s.o, &t, err);
+    if (st == LMZ_OK && f.s.nparams != t->fm->nparams)
+        st = lmz_err_set(err, LMZ_ERR_GENERIC, "checkpoint %s: size does not match its model",
+                         path);
+    if (st != LMZ_OK) {
+        lmz_trainer_free(t);
+        tr_ckpt_close(&f);
+        return st;
+    }
+    tr_ckpt_floats(&f, t->fm->params, t->m, t->v);
+    t->fm->folded = f.s.folded;
+    t->prog.step = f.s.step;     /* the rest of prog is as tr_trainer_alloc left it: */
+    t->prog.tokens = f.s.tokens; /* zero, and no bpb measured yet (NaN) */
+    t->prog.seconds = f.s.seconds;
+    t->rng = f.s.rng;
+    tr_ckpt_close(&f);
+    *out = t;
+    return LMZ_OK;
 }
 
 static void free_run_buffers(lmz_trainer *t)
