@@ -1,37 +1,12 @@
 /* ds_audio.c: 16-bit mono audio to the paper's 8-bit chunks. The format is
- * recognized by its first bytes; the readers (ds_wav.c, ds_flac.c) push
- * samples to the chunker here, which writes each full 2048-sample chunk and
- * drops the partial one at the end of the file (the paper cuts every
- * utterance on its own). */
+ * recognized by its first bytes and the file handed to its reader
+ * (ds_wav.c, ds_flac.c), which pushes samples to the chunker (ds_chunk.c).
+ * Calls run one way: ds_audio -> readers -> ds_chunk -> ds_sink. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ds_internal.h"
-
-lmz_status lmz_ds_chunker_push(lmz_ds_chunker *c, const int16_t *s, size_t n, lmz_ds_sink *sink,
-                               lmz_err *err)
-{
-    for (size_t i = 0; i < n && !sink->full; i++) {
-        c->chunk[c->fill++] = lmz_ds_audio8(s[i]);
-        if (c->fill == LMZ_DS_CHUNK) {
-            c->fill = 0;
-            lmz_status rc = lmz_ds_emit(sink, c->chunk, LMZ_DS_CHUNK, err);
-            if (rc)
-                return rc;
-        }
-    }
-    c->samples += n;
-    return LMZ_OK;
-}
-
-lmz_status lmz_ds_reject_format(const char *path, const char *what, unsigned channels,
-                                unsigned bits, lmz_err *err)
-{
-    return lmz_err_set(err, LMZ_ERR_USAGE,
-                       "%s: %s with %u channel%s of %u-bit samples: only 16-bit mono audio is "
-                       "supported (convert it first, e.g. 'sox IN -b 16 -c 1 OUT.wav')",
-                       path, what, channels, channels == 1 ? "" : "s", bits);
-}
 
 lmz_status lmz_ds_audio(const char *path, lmz_ds_sink *sink, lmz_ds_info *info, lmz_err *err)
 {

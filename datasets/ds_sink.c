@@ -1,5 +1,7 @@
-/* ds_sink.c: the sink every producer writes to, kind names, and the
- * dispatch from a kind to its producer. */
+/* ds_sink.c: the sink every producer writes to, and the kind names. The
+ * producers (ds_text.c, ds_image.c, ...) call into this file and it calls
+ * none of them: the dispatch from a kind to its producer is ds_prepare.c,
+ * so the dependencies run one way: ds_prepare -> producers -> ds_sink. */
 #include <string.h>
 
 #include "lmz_datasets.h"
@@ -37,17 +39,4 @@ lmz_status lmz_ds_emit(lmz_ds_sink *s, const uint8_t *buf, size_t n, lmz_err *er
         s->written += n;
     }
     return LMZ_OK;
-}
-
-lmz_status lmz_ds_prepare_file(lmz_ds_kind kind, const char *path, lmz_ds_sink *sink,
-                               lmz_ds_info *info, lmz_err *err)
-{
-    switch (kind) {
-    case LMZ_DS_TEXT: return lmz_ds_text(path, sink, info, err);
-    case LMZ_DS_IMAGE: return lmz_ds_image(path, sink, info, err);
-    case LMZ_DS_AUDIO: return lmz_ds_audio(path, sink, info, err);
-    default:
-        return lmz_err_set(err, LMZ_ERR_USAGE, "%s: kind '%s' takes no source files", path,
-                           lmz_ds_kind_name(kind));
-    }
 }
