@@ -76,6 +76,11 @@ void lmz_fmodel_fold_ln(lmz_fmodel *fm);
 lmz_status lmz_fmodel_eval(const lmz_fmodel *fm, const uint8_t *data, size_t n, int chunk,
                            int fake_quant, int nthreads, double *bpb, lmz_err *err);
 
+/* The float model of an integer model (the inverse of lmz_quantize up to
+ * its rounding): a folded model (LayerNorm gains 1, biases 0), to start
+ * training from a shipped model rather than a random one. */
+lmz_status lmz_fmodel_from_model(const lmz_model *m, lmz_fmodel **out, lmz_err *err);
+
 /* ---- quantization ---- */
 
 /* The integer model of fm (docs/inference.md, "From float"): LayerNorm
@@ -184,6 +189,9 @@ lmz_train_opts *lmz_trainer_opts(lmz_trainer *t);
 lmz_status lmz_trainer_run(lmz_trainer *t, const uint8_t *train, size_t ntrain,
                            const uint8_t *val, size_t nval, const lmz_train_hooks *hooks,
                            lmz_err *err);
+/* Start a new run (before its first step) from fm instead of the seeded
+ * initialisation; fm must have the run's shape. */
+lmz_status lmz_trainer_set_model(lmz_trainer *t, const lmz_fmodel *fm, lmz_err *err);
 /* Write a checkpoint (temporary file beside it, then rename). */
 lmz_status lmz_trainer_save(const lmz_trainer *t, const char *path, lmz_err *err);
 const lmz_fmodel *lmz_trainer_model(const lmz_trainer *t);

@@ -6,4 +6,28 @@
 int cmd_prepare(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 
+/* A duration: seconds, or with a suffix s, m or h ("10m", "1.5h"); 0 if bad. */
+int cli_parse_seconds(const char *s, double *out);
+/* s as m:ss or h:mm:ss. */
+void cli_fmt_time(double s, char *out, size_t cap);
+
+/* compress --fit (fit.c). */
+#include <stdint.h>
+#include "lmz_error.h"
+#include "lmz_model.h"
+
+typedef struct cli_fit_opts {
+    const char *const *inputs;  /* as compress takes them (no "-") */
+    int ninputs, recursive;
+    const char *kind;           /* picks the starting model with model_spec NULL */
+    const char *model_spec, *model_dir, *model_path; /* as lmz_common_opts */
+    double seconds;             /* training time */
+    uint64_t sample_bytes;      /* at most this much of the input is read into the sample */
+    int nthreads, progress, verbose;
+} cli_fit_opts;
+
+/* Fit a model to the inputs: *out is the fitted model when it beats the
+ * starting one (its embedded bytes counted), else NULL (compress as usual). */
+lmz_status cli_fit(const cli_fit_opts *o, lmz_model **out, lmz_err *err);
+
 #endif

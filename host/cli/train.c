@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_env.h"
 #include "lmz_backend.h"
 #include "lmz_modelfile.h"
 #include "lmz_train.h"
@@ -120,7 +121,8 @@ static int parse_count(const char *s, int64_t *out)
     return 1;
 }
 
-static int parse_seconds(const char *s, double *out)
+/* A duration: seconds, or with a suffix s, m or h ("10m", "1.5h"). */
+int cli_parse_seconds(const char *s, double *out)
 {
     char *end;
     errno = 0;
@@ -197,7 +199,7 @@ typedef struct run_view {
     int64_t log_every;
 } run_view;
 
-static void fmt_time(double s, char *out, size_t cap)
+void cli_fmt_time(double s, char *out, size_t cap)
 {
     if (s < 0)
         s = 0;
@@ -226,7 +228,7 @@ static int on_progress(void *ctx, const lmz_train_progress *p)
     if (v->tty && (p->seconds - v->last_draw >= 0.25 || p->done)) {
         char left[32], val[32] = "";
         const double rest = p->frac > 0 ? p->seconds * (1.0 - p->frac) / p->frac : 0;
-        fmt_time(rest, left, sizeof left);
+        cli_fmt_time(rest, left, sizeof left);
         if (!isnan(v->last_val))
             snprintf(val, sizeof val, " val %.3f", v->last_val);
         fprintf(stderr, "\rtrain: step %lld %3.0f%% ctx %d%s loss %.3f%s bpb | %.1fk tok/s %.1f GFLOP/s | %s left \033[K",
@@ -328,7 +330,7 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_NAME: a->name = optarg; break;
         case OPT_STEPS: COUNT(a->steps, "--steps"); a->have_steps = 1; break;
         case OPT_TIME:
-            if (!parse_seconds(optarg, &a->seconds))
+            if (!cli_parse_seconds(optarg, &a->seconds))
                 return usage_error("bad duration for --time: '%s' (e.g. 600, 30m, 2h)", optarg);
             a->have_time = 1;
             break;
@@ -361,7 +363,7 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_FINALEVAL: COUNT(a->final_eval, "--final-eval"); break;
         case OPT_CKPT: a->ckpt = optarg; break;
         case OPT_CKPTEVERY:
-            if (!parse_seconds(optarg, &a->ckpt_every))
+            if (!cli_parse_seconds(optarg, &a->ckpt_every))
                 return usage_error("bad duration for --checkpoint-every: '%s'", optarg);
             break;
         case OPT_RESUME: a->resume = optarg; break;
@@ -481,6 +483,7 @@ int cmd_train(int argc, char **argv)
     args a;
     if (parse_args(argc, argv, &a))
         return 1;
+    cli_env_select_simd(); /* LMZ_SIMD: the path of the evaluations' integer inference */
     /* The trainer (kernels/train) runs on the CPU; auto means the CPU. */
     if (a.device == LMZ_DEVICE_CUDA) {
         fprintf(stderr, "lmz train: training on CUDA is not built yet (use --device cpu)\n");
