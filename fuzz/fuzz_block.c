@@ -8,7 +8,11 @@
  *     add up to raw_len; on failure the error must be corrupt_block;
  *   - assemble: the rest is raw bytes and per-chunk "coded streams" (some
  *     missing, some too long); the block built from them must fit in
- *     lmz_block_bound, parse back, and give back each chunk's bytes. */
+ *     lmz_block_bound, parse back, and give back each chunk's bytes;
+ *   - parse of a classical block (modes 2, 3): accepted blocks are decoded
+ *     (up to 1 MiB), which must succeed or say corrupt_block;
+ *   - assemble with mode bit 2: the raw bytes are also coded whole by LZMA2
+ *     and zstd; a form that fits must parse and decode back to them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +29,16 @@ static uint32_t pick_chunk_size(uint8_t sel)
 }
 
 static void check_parsed(const uint8_t *blk, size_t blk_len, uint32_t raw_len, uint32_t chunk,
-                         const lmz_block_chunk *c, uint32_t n, int stored)
+                         const lmz_block_chunk *c, uint32_t n, int mode)
 {
-    FZ_ASSERT(n == lmz_block_nchunks(raw_len, chunk));
     FZ_ASSERT(blk_len <= lmz_block_bound(raw_len));
-    FZ_ASSERT(stored == (blk[0] == LMZ_BLOCK_STORED));
+    FZ_ASSERT(mode == blk[0]);
+    if (lmz_block_mode_classical(mode)) {
+        FZ_ASSERT(n == 0); /* decoded whole */
+        return;
+    }
+    int stored = mode == LMZ_BLOCK_STORED;
+    FZ_ASSERT(n == lmz_block_nchunks(raw_len, chunk));
     uint64_t raw_sum = 0;
     size_t pos = stored ? 1 : 1 + 2 * (size_t)n;
     for (uint32_t k = 0; k < n; k++) {
@@ -57,19 +66,50 @@ static void fuzz_parse(fz_in *in, uint32_t chunk, uint32_t raw_len)
     FZ_ASSERT(blk && chunks);
     memcpy(blk, p, len);
     uint32_t got_n = 0;
-    int stored = -1;
+    int mode = -1;
     lmz_err err;
     lmz_err_clear(&err);
-    lmz_status st = lmz_block_parse(blk, len, raw_len, chunk, chunks, &got_n, &stored, &err);
+    lmz_status st = lmz_block_parse(blk, len, raw_len, chunk, chunks, &got_n, &mode, &err);
     if (st == LMZ_OK)
-        check_parsed(blk, len, raw_len, chunk, chunks, got_n, stored);
+        check_parsed(blk, len, raw_len, chunk, chunks, got_n, mode);
     else
         FZ_ASSERT(st == LMZ_ERR_CORRUPT_BLOCK && err.msg[0]);
+    if (st == LMZ_OK && lmz_block_mode_classical(mode) && raw_len <= (1u << 20)) {
+        uint8_t *out = malloc(raw_len ? raw_len : 1);
+        FZ_ASSERT(out);
+        st = lmz_classical_decode(blk, len, raw_len, out, &err);
+        FZ_ASSERT(st == LMZ_OK || (st == LMZ_ERR_CORRUPT_BLOCK && err.msg[0]));
+        free(out);
+    }
     free(chunks);
     free(blk);
 }
 
-static void fuzz_assemble(fz_in *in, uint32_t chunk, uint32_t raw_len)
+/* raw coded whole by each classical codec: what fits parses and decodes. */
+static void fuzz_classical(const uint8_t *raw, uint32_t raw_len, uint32_t chunk)
+{
+    uint8_t *dst = malloc(raw_len + 1);
+    uint8_t *out = malloc(raw_len + 1);
+    FZ_ASSERT(dst && out);
+    for (int mode = LMZ_BLOCK_LZMA2; mode <= LMZ_BLOCK_ZSTD; mode++) {
+        size_t len = 0;
+        if (lmz_classical_encode(mode, raw, raw_len, dst, raw_len, &len) != 0)
+            continue;
+        FZ_ASSERT(len >= 2 && len <= raw_len && dst[0] == mode);
+        uint32_t n = 1;
+        int got_mode = -1;
+        lmz_block_chunk ch[1];
+        lmz_err err;
+        FZ_ASSERT(lmz_block_parse(dst, len, raw_len, chunk, ch, &n, &got_mode, &err) == LMZ_OK);
+        FZ_ASSERT(n == 0 && got_mode == mode);
+        FZ_ASSERT(lmz_classical_decode(dst, len, raw_len, out, &err) == LMZ_OK);
+        FZ_ASSERT(memcmp(out, raw, raw_len) == 0);
+    }
+    free(dst);
+    free(out);
+}
+
+static void fuzz_assemble(fz_in *in, uint32_t chunk, uint32_t raw_len, int classical)
 {
     uint32_t n = lmz_block_nchunks(raw_len, chunk);
     uint8_t *raw = malloc(raw_len ? raw_len : 1);
@@ -96,11 +136,11 @@ static void fuzz_assemble(fz_in *in, uint32_t chunk, uint32_t raw_len)
     size_t len = lmz_block_assemble(dst, raw, raw_len, chunk, coded, coded_len);
     FZ_ASSERT(len >= 1 && len <= lmz_block_bound(raw_len));
     uint32_t got_n = 0;
-    int stored = -1;
+    int mode = -1;
     lmz_err err;
-    lmz_status st = lmz_block_parse(dst, len, raw_len, chunk, chunks, &got_n, &stored, &err);
+    lmz_status st = lmz_block_parse(dst, len, raw_len, chunk, chunks, &got_n, &mode, &err);
     FZ_ASSERT(st == LMZ_OK);
-    check_parsed(dst, len, raw_len, chunk, chunks, got_n, stored);
+    check_parsed(dst, len, raw_len, chunk, chunks, got_n, mode);
     for (uint32_t k = 0; k < got_n; k++) {
         const uint8_t *bytes = dst + chunks[k].offset;
         if (chunks[k].stored)
@@ -109,6 +149,9 @@ static void fuzz_assemble(fz_in *in, uint32_t chunk, uint32_t raw_len)
             FZ_ASSERT(chunks[k].len == coded_len[k] &&
                       memcmp(bytes, coded[k], chunks[k].len) == 0);
     }
+    /* the codecs are slow next to the rest: small blocks only */
+    if (classical && raw_len >= 1 && raw_len <= 65536)
+        fuzz_classical(raw, raw_len, chunk);
     free(raw);
     free(dst);
     free(streams);
@@ -132,7 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (chunk == 0 || chunk > 65536)
         raw_len %= 65536;
     if (mode & 1) /* the compressor's chunk size is a model's context */
-        fuzz_assemble(&in, chunk >= 1 && chunk <= 65536 ? chunk : 2048, raw_len % (1u << 20));
+        fuzz_assemble(&in, chunk >= 1 && chunk <= 65536 ? chunk : 2048, raw_len % (1u << 20),
+                      (mode & 2) != 0);
     else
         fuzz_parse(&in, chunk, raw_len);
     return 0;

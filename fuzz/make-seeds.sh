@@ -95,6 +95,29 @@ open(os.path.join(d, "seed-stored"), "wb").write(bytes([4, 0]) + struct.pack("<H
 open(os.path.join(d, "seed-coded"), "wb").write(bytes([4, 0]) + struct.pack("<H", 40) + b"\x00" + struct.pack("<HHH", 3, 0x8000, 2) + b"abc" + bytes(range(16)) + b"xy")
 open(os.path.join(d, "seed-assemble"), "wb").write(bytes([5, 1]) + struct.pack("<H", 200) + bytes(range(200)) + struct.pack("<HHHH", 3, 0xffff, 70, 0))
 EOF
+# classical blocks (modes 2 and 3) as lmz writes them, and an assemble input
+# with the classical bit (mode 3) on text
+py "$T" <<'EOF'
+import sys
+words = [b"block ", b"model ", b"the ", b"chunk ", b"{\"id\": 42}\n"]
+open(sys.argv[1] + "/words.txt", "wb").write(b"".join(words[(k * 7) % 5] for k in range(700)))
+EOF
+for codec in lzma2 zstd; do
+  "$LMZ" compress -q -m random-tiny --codec $codec "$T/words.txt" -o "$T/$codec.lmz"
+done
+py "$C/block" "$T" <<'EOF'
+import os, struct, sys, h5py
+d, t = sys.argv[1], sys.argv[2]
+for codec in ("lzma2", "zstd"):
+    with h5py.File(f"{t}/{codec}.lmz", "r") as f:
+        row = f["index"][0]
+        blk = f["payload"][:].tobytes()[:int(row["payload_len"])]
+    open(os.path.join(d, f"seed-{codec}"), "wb").write(
+        bytes([8, 0]) + struct.pack("<H", int(row["raw_len"])) + blk)
+text = open(f"{t}/words.txt", "rb").read()[:600]
+open(os.path.join(d, "seed-assemble-classical"), "wb").write(
+    bytes([6, 3]) + struct.pack("<H", 600) + text + struct.pack("<HHH", 30, 0xffff, 90) + bytes(4))
+EOF
 
 # --- archive: real archives, rewritten ones, forge recipes
 "$SAMPLE" random-tiny 3000 5 "$T/s.bin" 3 >/dev/null
