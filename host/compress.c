@@ -276,11 +276,12 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     memset(&b, 0, sizeof b);
     int shipped = 0;
     const char *spec = o->c.model_spec ? o->c.model_spec : lmz_default_model_for_kind(kind);
-    lmz_status rc = lmz_model_resolve(spec, o->c.model_dir, &m, &shipped, err);
+    lmz_status rc = lmz_model_resolve(spec, o->c.model_dir, o->c.model_path, &m, &shipped, err);
     if (!rc)
         rc = lmz_inputs_collect(&in, o->inputs, o->ninputs, o->recursive, err);
+    const lmz_backend_params bp = lmz_common_backend_params(&o->c);
     if (!rc)
-        rc = lmz_backend_create(o->c.device, m, o->c.nthreads, &be, err);
+        rc = lmz_backend_create(m, &bp, &be, err);
     uint32_t chunk = m ? (uint32_t)m->cfg.ctx : 0;
     /* --batch, or 4 blocks on the CPU and many more on CUDA (lmz_batch_blocks);
      * a batch costs 6 bytes per raw byte (raw, cum, freq, coded) and one

@@ -39,7 +39,8 @@ lmz_status lmz_model_h5_read(int64_t loc, lmz_model **out, lmz_err *err);
 lmz_status lmz_model_builtin(const char *name, lmz_model **out, lmz_err *err);
 
 /* The search path for shipped models, in order: model_dir (from --model-dir,
- * may be NULL), each entry of $LMZ_MODEL_PATH (colon-separated), the models/
+ * may be NULL), each entry of model_path (colon-separated, empty entries
+ * skipped, may be NULL; the CLI passes $LMZ_MODEL_PATH), the models/
  * directory lmz was built with, then <dir of the executable>/../models. */
 
 /* Find the model whose hash is hash_hex: the built-in models first, then
@@ -49,7 +50,7 @@ lmz_status lmz_model_builtin(const char *name, lmz_model **out, lmz_err *err);
  * there is none; a file that states the hash but fails to load gives its
  * load error if no other file matches. */
 lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
-                                  lmz_model **out, lmz_err *err);
+                                  const char *model_path, lmz_model **out, lmz_err *err);
 
 /* Resolve what a user typed after -m, in this order: a built-in name; a
  * path to a model file (spec contains '/' or names an existing file); the
@@ -57,7 +58,7 @@ lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
  * when spec ends in .lmzm).
  * *shipped is set to 1 when the model is built in or found on the search path
  * (the archive then names it by hash), 0 for a user's own file (embedded). */
-lmz_status lmz_model_resolve(const char *spec, const char *model_dir,
+lmz_status lmz_model_resolve(const char *spec, const char *model_dir, const char *model_path,
                              lmz_model **out, int *shipped, lmz_err *err);
 
 /* The default model for a --kind ("text", "image", "audio", "bytes"): the

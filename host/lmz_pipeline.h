@@ -32,6 +32,11 @@ typedef struct lmz_common_opts {
     uint32_t batch_blocks;   /* --batch: blocks in flight per batch (compress) or per
                                 backend decode call (read-ahead window of decompress,
                                 extract, verify --full); 0: the backend's default */
+    /* From the environment: the CLI reads it, the library never does. */
+    const char *model_path;  /* $LMZ_MODEL_PATH: colon-separated model dirs; NULL: none */
+    lmz_simd simd;           /* $LMZ_SIMD: the CPU's SIMD path; 0: the best */
+    int cuda_auto;           /* $LMZ_CUDA_AUTO=1: --device auto may pick CUDA */
+    int decode_batch;        /* $LMZ_DECODE_BATCH: chunks per CPU decoding thread; 0: 4 */
 } lmz_common_opts;
 
 /* --codec: how each block is coded (docs/format.md, "Blocks"). AUTO keeps,

@@ -464,17 +464,19 @@ static void add_exe_models_dir(search_path *sp)
     add_dir(sp, dir, strlen(dir));
 }
 
-static void search_path_init(search_path *sp, const char *model_dir)
+/* model_path is the caller's (the CLI passes $LMZ_MODEL_PATH: the library
+ * never reads the environment). */
+static void search_path_init(search_path *sp, const char *model_dir, const char *model_path)
 {
     sp->n = 0;
     if (model_dir)
         add_dir(sp, model_dir, strlen(model_dir));
-    const char *env = getenv("LMZ_MODEL_PATH");
-    while (env && *env) {
-        const char *colon = strchr(env, ':');
-        size_t len = colon ? (size_t)(colon - env) : strlen(env);
-        add_dir(sp, env, len);
-        env = colon ? colon + 1 : NULL;
+    const char *entry = model_path;
+    while (entry && *entry) {
+        const char *colon = strchr(entry, ':');
+        size_t len = colon ? (size_t)(colon - entry) : strlen(entry);
+        add_dir(sp, entry, len);
+        entry = colon ? colon + 1 : NULL;
     }
     add_dir(sp, LMZ_DEFAULT_MODEL_DIR, strlen(LMZ_DEFAULT_MODEL_DIR));
     add_exe_models_dir(sp);
@@ -560,7 +562,7 @@ static int search_dir_for_hash(const char *dir, const char *hash_hex, lmz_model 
 }
 
 lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
-                                  lmz_model **out, lmz_err *err)
+                                  const char *model_path, lmz_model **out, lmz_err *err)
 {
     lmz_h5_init();
     *out = NULL;
@@ -571,7 +573,7 @@ lmz_status lmz_model_find_by_hash(const char *hash_hex, const char *model_dir,
             return lmz_model_builtin(builtins[i].name, out, err);
     }
     search_path sp;
-    search_path_init(&sp, model_dir);
+    search_path_init(&sp, model_dir, model_path);
     lmz_err first_err;
     lmz_err_clear(&first_err);
     int found = 0;
@@ -608,8 +610,8 @@ static int find_named_on_path(const search_path *sp, const char *name, char *pat
     return 0;
 }
 
-lmz_status lmz_model_resolve(const char *spec, const char *model_dir, lmz_model **out,
-                             int *shipped, lmz_err *err)
+lmz_status lmz_model_resolve(const char *spec, const char *model_dir, const char *model_path,
+                             lmz_model **out, int *shipped, lmz_err *err)
 {
     lmz_h5_init();
     *out = NULL;
@@ -624,7 +626,7 @@ lmz_status lmz_model_resolve(const char *spec, const char *model_dir, lmz_model 
     if (strchr(spec, '/') || is_regular_file(spec))
         return lmz_model_load(spec, out, err);
     search_path sp;
-    search_path_init(&sp, model_dir);
+    search_path_init(&sp, model_dir, model_path);
     char path[PATH_MAX], dirs[1024];
     int found = find_named_on_path(&sp, spec, path, sizeof path);
     search_path_describe(&sp, dirs, sizeof dirs);

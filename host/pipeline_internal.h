@@ -10,6 +10,14 @@
 #define LMZ_DEFAULT_CHUNKS_PER_BLOCK 64
 #define LMZ_MAX_CHUNKS_PER_BLOCK 4096
 
+/* The backend parameters the common options ask for. */
+static inline lmz_backend_params lmz_common_backend_params(const lmz_common_opts *c)
+{
+    const lmz_backend_params p = {.device = c->device, .nthreads = c->nthreads, .simd = c->simd,
+                                  .cuda_auto = c->cuda_auto, .decode_batch = c->decode_batch};
+    return p;
+}
+
 /* Bytes of a model's canonical serialization (the "model size" that the
  * adjusted rate counts). */
 uint64_t lmz_model_bytes(const lmz_model *m);

@@ -23,11 +23,11 @@ lmz_status lmz_reader_load_model(lmz_reader *r, const lmz_common_opts *c, lmz_er
     lmz_status rc;
     if (c->model_spec) {
         int shipped;
-        rc = lmz_model_resolve(c->model_spec, c->model_dir, &r->model, &shipped, err);
+        rc = lmz_model_resolve(c->model_spec, c->model_dir, c->model_path, &r->model, &shipped, err);
     } else if (info->model_embedded) {
         rc = lmz_archive_read_model(r->a, &r->model, err);
     } else {
-        rc = lmz_model_find_by_hash(info->model_hash, c->model_dir, &r->model, err);
+        rc = lmz_model_find_by_hash(info->model_hash, c->model_dir, c->model_path, &r->model, err);
     }
     if (rc)
         return rc;
@@ -46,7 +46,8 @@ lmz_status lmz_reader_load_model(lmz_reader *r, const lmz_common_opts *c, lmz_er
         return lmz_err_set(err, LMZ_ERR_MODEL_MISMATCH,
                            "archive chunk size %u differs from the model's context %d",
                            info->chunk_size, r->model->cfg.ctx);
-    return lmz_backend_create(c->device, r->model, c->nthreads, &r->backend, err);
+    const lmz_backend_params bp = lmz_common_backend_params(c);
+    return lmz_backend_create(r->model, &bp, &r->backend, err);
 }
 
 void lmz_reader_close(lmz_reader *r)

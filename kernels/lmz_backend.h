@@ -1,14 +1,21 @@
 /* lmz_backend.h: one interface, CPU and CUDA behind it (ggml-style).
  *
  * A backend turns chunks into what the coder needs. It does not do I/O or
- * archive work. Every backend gives the same bits as the CPU reference. */
+ * archive work. Every backend gives the same bits as the CPU reference.
+ * Each implementation fills a table of functions (backend_impl.h); this
+ * interface checks the arguments and calls through it. */
 #ifndef LMZ_BACKEND_H
 #define LMZ_BACKEND_H
 
 #include <stdint.h>
 
 #include "lmz_error.h"
+#include "lmz_infer.h"
 #include "lmz_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct lmz_backend lmz_backend;
 
@@ -17,14 +24,31 @@ typedef enum lmz_device { LMZ_DEVICE_AUTO = 0, LMZ_DEVICE_CPU, LMZ_DEVICE_CUDA }
 /* Parse "auto", "cpu" or "cuda"; -1 if none. */
 int lmz_device_parse(const char *s);
 
-/* Create a backend for model m (which must outlive it). nthreads <= 0 means
- * all cores. CUDA gives LMZ_ERR_NO_DEVICE when this build has no CUDA or
- * there is no device. AUTO picks the CPU, or CUDA when the environment has
- * LMZ_CUDA_AUTO=1 and a device is present (until the CUDA backend has been
- * verified on hardware: docs/cuda.md). */
-lmz_status lmz_backend_create(lmz_device dev, const lmz_model *m, int nthreads,
+/* How to build a backend. All zero is the default everywhere (so
+ * `lmz_backend_params p = {0}` or a NULL pointer asks for the defaults).
+ * The library never reads the environment: the CLI maps LMZ_SIMD,
+ * LMZ_CUDA_AUTO and LMZ_DECODE_BATCH onto these fields. None of them
+ * changes a single bit of the output; they choose where and how fast. */
+typedef struct lmz_backend_params {
+    lmz_device device; /* AUTO: the CPU, or CUDA when cuda_auto and a device is present */
+    int nthreads;      /* CPU threads; <= 0: all cores */
+    lmz_simd simd;     /* CPU SIMD path; AUTO: leave the process's path (the best this
+                          CPU runs unless lmz_simd_select chose another). The path is
+                          process-wide (lmz_infer.h), so a non-AUTO choice applies to
+                          every CPU inference from then on. */
+    int cuda_auto;     /* 1: AUTO may pick CUDA. Off by default until the CUDA
+                          backend has been verified on hardware (docs/cuda.md). */
+    int decode_batch;  /* chunks each CPU decoding thread steps together,
+                          1..LMZ_KV_MANY; anything else: LMZ_KV_MANY */
+} lmz_backend_params;
+
+/* Create a backend for model m (which must outlive it); p NULL: defaults.
+ * CUDA gives LMZ_ERR_NO_DEVICE when this build has no CUDA or there is no
+ * device; a SIMD path this CPU cannot run gives LMZ_ERR_NO_DEVICE too. */
+lmz_status lmz_backend_create(const lmz_model *m, const lmz_backend_params *p,
                               lmz_backend **out, lmz_err *err);
 void lmz_backend_free(lmz_backend *b);
+/* "cpu" or "cuda". */
 const char *lmz_backend_name(const lmz_backend *b);
 
 /* Encode side. For chunk c (0 <= c < nchunks) of len[c] bytes (1..ctx) at
@@ -44,5 +68,9 @@ lmz_status lmz_backend_decode(lmz_backend *b, int nchunks,
 
 /* 1 if a CUDA device can be used in this process, else 0. */
 int lmz_cuda_available(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -50,9 +50,10 @@ lmz_status lmz_kv_step_many(const lmz_model *m, lmz_scratch *s, lmz_kv *const *k
 
 /* SIMD paths of the CPU inference. Every path computes docs/inference.md
  * exactly (same bits as the portable scalar reference; tests/test_simd*.c).
- * The path is process-wide: chosen on first use from the environment
- * variable LMZ_SIMD (scalar | avx2 | avx512 | auto) or else the best this CPU
- * runs, or set with lmz_simd_select before inference threads start. */
+ * The path is process-wide: the best this CPU runs unless chosen with
+ * lmz_simd_select (or a CPU backend's params.simd, lmz_backend.h) before
+ * inference threads start. The library never reads the environment; the
+ * CLI maps LMZ_SIMD (scalar | avx2 | avx512 | auto) onto the params. */
 typedef enum lmz_simd {
     LMZ_SIMD_AUTO = 0,
     LMZ_SIMD_SCALAR,
@@ -63,7 +64,7 @@ typedef enum lmz_simd {
 int lmz_simd_parse(const char *s);
 /* 1 if this build and this CPU can run the path (AUTO and SCALAR: always). */
 int lmz_simd_supported(lmz_simd path);
-/* Use path from now on (AUTO: LMZ_SIMD if set and supported, else the best).
+/* Use path from now on (AUTO: the best this CPU runs).
  * LMZ_ERR_NO_DEVICE if the CPU cannot run it (the path is then unchanged). */
 lmz_status lmz_simd_select(lmz_simd path);
 /* The path in use: "scalar", "avx2" or "avx512". */

@@ -71,7 +71,7 @@ static int run(const char *preset, double score_mb, double dec_mb)
     uint16_t *cum = malloc((size_t)ns * ctx * 2), *freq = malloc((size_t)ns * ctx * 2);
     lmz_backend *be = NULL;
     lmz_err err;
-    if (lmz_backend_create(LMZ_DEVICE_CUDA, m, 0, &be, &err) != LMZ_OK) {
+    if (lmz_backend_create(m, &(lmz_backend_params){.device = LMZ_DEVICE_CUDA}, &be, &err) != LMZ_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

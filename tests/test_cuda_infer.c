@@ -154,7 +154,7 @@ static void check_model(const lmz_model *m, const uint8_t *buf, const char *what
 
     /* the same through the backend interface */
     lmz_backend *be = NULL;
-    CHECK_EQ_INT(lmz_backend_create(LMZ_DEVICE_CUDA, m, 0, &be, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){.device = LMZ_DEVICE_CUDA}, &be, &err), LMZ_OK);
     if (be) {
         CHECK(strcmp(lmz_backend_name(be), "cuda") == 0);
         CHECK_EQ_INT(lmz_backend_score(be, cs.n, cs.data, cs.len, gcum, gfreq, &err), LMZ_OK);

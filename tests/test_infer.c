@@ -351,12 +351,21 @@ static void make_chunks(chunks *c, const uint8_t *buf, int ctx)
     }
 }
 
-static lmz_backend *backend(const lmz_model *m, int nthreads)
+/* A CPU backend with nthreads threads and decode_batch chunks in flight
+ * per decoding thread (0: the default). */
+static lmz_backend *backend_batch(const lmz_model *m, int nthreads, int decode_batch)
 {
     lmz_backend *b = NULL;
     lmz_err err;
-    CHECK_EQ_INT(lmz_backend_create(LMZ_DEVICE_CPU, m, nthreads, &b, &err), LMZ_OK);
+    const lmz_backend_params p = {.device = LMZ_DEVICE_CPU, .nthreads = nthreads,
+                                  .decode_batch = decode_batch};
+    CHECK_EQ_INT(lmz_backend_create(m, &p, &b, &err), LMZ_OK);
     return b;
+}
+
+static lmz_backend *backend(const lmz_model *m, int nthreads)
+{
+    return backend_batch(m, nthreads, 0);
 }
 
 static void test_backend(void)
@@ -371,14 +380,24 @@ static void test_backend(void)
     const int ctx = m->cfg.ctx;
     lmz_err err;
     lmz_backend *b = NULL;
-    CHECK_EQ_INT(lmz_backend_create(LMZ_DEVICE_AUTO, m, 0, &b, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_backend_create(m, NULL, &b, &err), LMZ_OK); /* NULL: auto */
     CHECK(b && strcmp(lmz_backend_name(b), "cpu") == 0);
     lmz_backend_free(b);
+    const lmz_backend_params cuda = {.device = LMZ_DEVICE_CUDA};
     if (!lmz_cuda_available()) {
         b = NULL;
-        CHECK_EQ_INT(lmz_backend_create(LMZ_DEVICE_CUDA, m, 0, &b, &err), LMZ_ERR_NO_DEVICE);
+        CHECK_EQ_INT(lmz_backend_create(m, &cuda, &b, &err), LMZ_ERR_NO_DEVICE);
         CHECK(b == NULL && strstr(err.msg, "CUDA") != NULL);
+        /* auto with cuda_auto still picks the CPU without a device */
+        const lmz_backend_params ca = {.cuda_auto = 1};
+        CHECK_EQ_INT(lmz_backend_create(m, &ca, &b, &err), LMZ_OK);
+        CHECK(b && strcmp(lmz_backend_name(b), "cpu") == 0);
+        lmz_backend_free(b);
     }
+    b = NULL;
+    const lmz_backend_params bad_dev = {.device = (lmz_device)7};
+    CHECK_EQ_INT(lmz_backend_create(m, &bad_dev, &b, &err), LMZ_ERR_USAGE);
+    CHECK(b == NULL);
 
     size_t total = 8 * (size_t)ctx;
     uint8_t *buf = malloc(total);
@@ -482,10 +501,7 @@ static void test_backend(void)
      * with an empty chunk first and the chunks in a different order */
     for (int nt = 1; nt <= 3; nt++)
         for (int inflight = 1; inflight <= LMZ_KV_MANY; inflight++) {
-            char v[8];
-            snprintf(v, sizeof v, "%d", inflight);
-            setenv("LMZ_DECODE_BATCH", v, 1);
-            b = backend(m, nt);
+            b = backend_batch(m, nt, inflight);
             for (int i = 0; i < NCHUNKS; i++)
                 memset(out[i], 0xAA, c.len[i]);
             CHECK_EQ_INT(lmz_backend_decode(b, NCHUNKS, (const uint8_t *const *)streams,
@@ -521,7 +537,6 @@ static void test_backend(void)
                 }
             lmz_backend_free(b);
         }
-    unsetenv("LMZ_DECODE_BATCH");
     printf("round trip: %zu bytes coded, %.0f ideal\n", coded, ideal / 8);
     CHECK(coded <= ideal / 8 + 4 * NCHUNKS);
     /* garbage decodes to something without failing */

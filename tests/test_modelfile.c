@@ -233,7 +233,7 @@ static void test_builtins(void)
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         CHECK(strcmp(lmz_default_model_for_kind(kinds[k][0]), kinds[k][1]) == 0);
         int shipped = 0;
-        CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind(kinds[k][0]), NULL, &m, &shipped,
+        CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind(kinds[k][0]), NULL, NULL, &m, &shipped,
                                        &err),
                      LMZ_OK);
         CHECK(m && shipped == 1 && m->cfg.d_model == 64 && strcmp(m->name, kinds[k][1]) == 0);
@@ -268,52 +268,50 @@ static void test_find(void)
     lmz_model_hash_hex(mine, h_mine);
     lmz_model_hash_hex(theirs, h_theirs);
 
-    unsetenv("LMZ_MODEL_PATH");
     /* Built-ins by hash. */
     lmz_model *tiny = random_model("tiny", 1, "x");
     char h_tiny[33];
     lmz_model_hash_hex(tiny, h_tiny);
     lmz_model_free(tiny);
-    CHECK_EQ_INT(lmz_model_find_by_hash(h_tiny, NULL, &got, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_find_by_hash(h_tiny, NULL, NULL, &got, &err), LMZ_OK);
     CHECK(got && strcmp(got->name, "random-tiny") == 0);
     lmz_model_free(got);
     /* By model_dir. */
-    CHECK_EQ_INT(lmz_model_find_by_hash(h_mine, dir_a, &got, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_find_by_hash(h_mine, dir_a, NULL, &got, &err), LMZ_OK);
     CHECK(got && strcmp(got->name, "mine") == 0);
     lmz_model_free(got);
-    CHECK_EQ_INT(lmz_model_find_by_hash(h_theirs, dir_a, &got, &err), LMZ_ERR_MODEL_MISSING);
+    CHECK_EQ_INT(lmz_model_find_by_hash(h_theirs, dir_a, NULL, &got, &err), LMZ_ERR_MODEL_MISSING);
     CHECK(strstr(err.msg, h_theirs) != NULL && strstr(err.msg, dir_a) != NULL);
-    /* By LMZ_MODEL_PATH (an empty entry and a missing directory are skipped). */
+    /* By the model path (the CLI passes $LMZ_MODEL_PATH; an empty entry and a
+     * missing directory are skipped). */
     snprintf(env, sizeof env, "/nonexistent/dir::%s", dir_b);
-    setenv("LMZ_MODEL_PATH", env, 1);
-    CHECK_EQ_INT(lmz_model_find_by_hash(h_theirs, dir_a, &got, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_find_by_hash(h_theirs, dir_a, env, &got, &err), LMZ_OK);
     CHECK(got && strcmp(got->name, "theirs") == 0);
     lmz_model_free(got);
-    CHECK_EQ_INT(lmz_model_find_by_hash(h_mine, NULL, &got, &err), LMZ_ERR_MODEL_MISSING);
-    CHECK_EQ_INT(lmz_model_find_by_hash("00000000000000000000000000000000", dir_a, &got, &err),
+    CHECK_EQ_INT(lmz_model_find_by_hash(h_mine, NULL, env, &got, &err), LMZ_ERR_MODEL_MISSING);
+    CHECK_EQ_INT(lmz_model_find_by_hash("00000000000000000000000000000000", dir_a, env, &got, &err),
                  LMZ_ERR_MODEL_MISSING);
 
     /* resolve: built-in, path, name on the search path, nothing. */
     int shipped = -1;
-    CHECK_EQ_INT(lmz_model_resolve("random-tiny", NULL, &got, &shipped, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_resolve("random-tiny", NULL, env, &got, &shipped, &err), LMZ_OK);
     CHECK_EQ_INT(shipped, 1);
     lmz_model_free(got);
     snprintf(p, sizeof p, "%s/mine.lmzm", dir_a);
-    CHECK_EQ_INT(lmz_model_resolve(p, NULL, &got, &shipped, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_resolve(p, NULL, env, &got, &shipped, &err), LMZ_OK);
     CHECK_EQ_INT(shipped, 0);
     CHECK(got && strcmp(got->name, "mine") == 0);
     lmz_model_free(got);
-    CHECK_EQ_INT(lmz_model_resolve("theirs", NULL, &got, &shipped, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_resolve("theirs", NULL, env, &got, &shipped, &err), LMZ_OK);
     CHECK_EQ_INT(shipped, 1);
     lmz_model_free(got);
-    CHECK_EQ_INT(lmz_model_resolve("mine.lmzm", dir_a, &got, &shipped, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_model_resolve("mine.lmzm", dir_a, env, &got, &shipped, &err), LMZ_OK);
     CHECK_EQ_INT(shipped, 1);
     lmz_model_free(got);
-    CHECK_EQ_INT(lmz_model_resolve("nobody", dir_a, &got, &shipped, &err), LMZ_ERR_MODEL_MISSING);
+    CHECK_EQ_INT(lmz_model_resolve("nobody", dir_a, env, &got, &shipped, &err), LMZ_ERR_MODEL_MISSING);
     CHECK(got == NULL);
-    CHECK_EQ_INT(lmz_model_resolve("/no/such/file.lmzm", NULL, &got, &shipped, &err),
+    CHECK_EQ_INT(lmz_model_resolve("/no/such/file.lmzm", NULL, env, &got, &shipped, &err),
                  LMZ_ERR_MODEL_MISSING);
-    unsetenv("LMZ_MODEL_PATH");
     lmz_model_free(mine);
     lmz_model_free(theirs);
 }

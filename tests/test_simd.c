@@ -8,7 +8,7 @@
  *   - whole models, table by table, full pass and incremental step: random
  *     models of every preset, the trained text model, the golden tiny model,
  *     and "extremes" models that drive every clamp;
- *   - LMZ_SIMD / lmz_simd_select choose the path.
+ *   - lmz_simd_select and a backend's params.simd choose the path.
  * A path this CPU lacks is reported and skipped; with none but scalar the
  * whole test exits 77 (skipped). */
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "../kernels/cpu/lmz_cpu.h"
 #include "../kernels/cpu/lmz_ops.h"
 #include "../kernels/cpu/lmz_simd.h"
+#include "lmz_backend.h"
 #include "lmz_infer.h"
 #include "lmz_model.h"
 #include "lmz_modelfile.h"
@@ -658,20 +659,40 @@ static void test_select(void)
     CHECK_EQ_INT(lmz_simd_parse("sse9"), -1);
     CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_SCALAR), LMZ_OK);
     CHECK(strcmp(lmz_simd_name(), "scalar") == 0);
-    /* AUTO honours LMZ_SIMD */
-    setenv("LMZ_SIMD", "scalar", 1);
+    /* AUTO is the best path this CPU runs (the library reads no LMZ_SIMD:
+     * the CLI passes it as a backend parameter) */
     CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_AUTO), LMZ_OK);
+    const char *best = lmz_simd_supported(LMZ_SIMD_AVX512) ? "avx512"
+                       : lmz_simd_supported(LMZ_SIMD_AVX2) ? "avx2"
+                                                            : "scalar";
+    CHECK(strcmp(lmz_simd_name(), best) == 0);
+    /* a CPU backend's params.simd selects the path; AUTO leaves it */
+    lmz_model *m = tu_model_random("tiny", 5);
+    lmz_backend *b = NULL;
+    lmz_err err;
+    CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){.simd = LMZ_SIMD_SCALAR}, &b, &err),
+                 LMZ_OK);
     CHECK(strcmp(lmz_simd_name(), "scalar") == 0);
-    unsetenv("LMZ_SIMD");
+    lmz_backend_free(b);
+    CHECK_EQ_INT(lmz_backend_create(m, NULL, &b, &err), LMZ_OK);
+    CHECK(strcmp(lmz_simd_name(), "scalar") == 0);
+    lmz_backend_free(b);
     if (lmz_simd_supported(LMZ_SIMD_AVX2)) {
-        setenv("LMZ_SIMD", "avx2", 1);
-        CHECK_EQ_INT(lmz_simd_select(LMZ_SIMD_AUTO), LMZ_OK);
+        CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){.simd = LMZ_SIMD_AVX2}, &b, &err),
+                     LMZ_OK);
         CHECK(strcmp(lmz_simd_name(), "avx2") == 0);
-        unsetenv("LMZ_SIMD");
+        lmz_backend_free(b);
     }
     for (int p = LMZ_SIMD_SCALAR; p <= LMZ_SIMD_AVX512; p++)
-        if (!lmz_simd_supported((lmz_simd)p))
+        if (!lmz_simd_supported((lmz_simd)p)) {
             CHECK_EQ_INT(lmz_simd_select((lmz_simd)p), LMZ_ERR_NO_DEVICE);
+            b = NULL;
+            CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){.simd = (lmz_simd)p}, &b,
+                                            &err),
+                         LMZ_ERR_NO_DEVICE);
+            CHECK(b == NULL);
+        }
+    lmz_model_free(m);
     lmz_simd_select(LMZ_SIMD_SCALAR);
 }
 

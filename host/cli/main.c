@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_env.h"
 #include "lmz_pipeline.h"
 
 static const char *prog_cmd = "lmz";
@@ -158,6 +159,7 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         {"codec", required_argument, 0, OPT_CODEC},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
+    cli_env_common(&o->c); /* LMZ_MODEL_PATH, LMZ_SIMD, LMZ_CUDA_AUTO, LMZ_DECODE_BATCH */
     opterr = 0;
     optind = 1;
     int ch;

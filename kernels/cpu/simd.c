@@ -6,7 +6,6 @@
  * runs everywhere and uses what it finds. */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "lmz_cpu.h"
@@ -109,10 +108,8 @@ const lmz_cpu_kern *lmz_kern_of(lmz_simd path)
         return &lmz_kern_avx512;
 #endif
     case LMZ_SIMD_AUTO: {
-        const char *env = getenv("LMZ_SIMD");
-        const int want = lmz_simd_parse(env);
-        if (want > LMZ_SIMD_AUTO && lmz_simd_supported((lmz_simd)want))
-            return lmz_kern_of((lmz_simd)want);
+        /* The best this CPU runs. A user's choice (the CLI reads LMZ_SIMD)
+         * arrives through lmz_backend_params.simd or lmz_simd_select. */
         const lmz_simd best[] = {LMZ_SIMD_AVX512, LMZ_SIMD_AVX2};
         for (size_t k = 0; k < sizeof best / sizeof best[0]; k++)
             if (lmz_simd_supported(best[k]))

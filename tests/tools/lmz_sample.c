@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     lmz_model *m = NULL;
     lmz_err err;
     int shipped;
-    if (lmz_model_resolve(argv[1], NULL, &m, &shipped, &err)) {
+    if (lmz_model_resolve(argv[1], NULL, getenv("LMZ_MODEL_PATH"), &m, &shipped, &err)) {
         fprintf(stderr, "lmz_sample: %s\n", err.msg);
         return 1;
     }
