@@ -352,10 +352,12 @@ void lmz_model_hash_hex(const lmz_model *m, char out[33])
 
 /* ---- the seeded random model ----
  *
- * FROZEN RECIPE: archives made with the built-in models "random-tiny" and
- * "random-200k" are decoded by regenerating them from seed 1, so every detail
- * below is part of the format. Never change it; the golden hash in
- * tests/test_model.c guards it. Integer only, so it is the same everywhere.
+ * FROZEN RECIPE: archives made with the built-in models ("random-tiny",
+ * "random-200k", "random-800k", "random-3.2m") are decoded by regenerating
+ * them from seed 1, so every detail below is part of the format, written out
+ * in docs/format.md ("Built-in models"). Never change it; the golden hash in
+ * tests/test_model.c and the hashes in docs/format.md (tests/test_spec.c)
+ * guard it. Integer only, so it is the same everywhere.
  *
  * One splitmix64 stream starting at state = seed; every value takes exactly
  * one draw r (64 bits), in serialization order:
