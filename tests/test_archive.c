@@ -182,7 +182,11 @@ static void check_contents(const char *path, const synth *s)
         return;
     }
     const lmz_archive_info *info = lmz_archive_get_info(a);
-    CHECK_EQ_INT(info->format_version, LMZ_FORMAT_VERSION);
+    /* the version the blocks need: 2 when one has a classical mode */
+    int classical = 0;
+    for (uint32_t b = 0; b < s->nblocks; b++)
+        classical |= lmz_block_mode_classical(s->blocks[b][0]);
+    CHECK_EQ_INT(info->format_version, classical ? 2 : 1);
     CHECK_EQ_INT(info->arith_version, LMZ_ARITH_VERSION);
     CHECK_EQ_INT(info->chunk_size, CHUNK);
     CHECK_EQ_INT(info->chunks_per_block, CPB);
@@ -281,6 +285,30 @@ static void test_round_trip(void)
     }
     lmz_archive_close(a);
     free(blk);
+}
+
+/* format_version is what the blocks need: 1 without a classical block
+ * (what a format-1 reader reads), 2 with one. */
+static void test_format_version(void)
+{
+    char p[1024];
+    path_in("fv.lmz", p);
+    for (int mode = 0; mode < 4; mode++) {
+        synth s;
+        synth_init(&s, 3 * BLOCK + 10, 40 + mode);
+        for (uint32_t b = 1; b < s.nblocks; b += 2)
+            s.blocks[b][0] = LMZ_BLOCK_CODED;
+        s.blocks[1][0] = (uint8_t)mode;
+        lmz_err err;
+        CHECK_EQ_INT(write_synth(p, &s, 1, NULL, &err), LMZ_OK);
+        lmz_archive *a = NULL;
+        CHECK_EQ_INT(lmz_archive_open(p, &a, &err), LMZ_OK);
+        if (a)
+            CHECK_EQ_INT(lmz_archive_get_info(a)->format_version, mode >= 2 ? 2 : 1);
+        lmz_archive_close(a);
+        check_contents(p, &s);
+        synth_free(&s);
+    }
 }
 
 static void test_embedded_model(void)
@@ -708,7 +736,7 @@ static void test_tampered_header(void)
     copy_file(good, p);
     set_u64_attr(p, "format_version", 7);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_VERSION);
-    CHECK(strstr(err.msg, "archive format version 7 is newer than this lmz supports (1)"));
+    CHECK(strstr(err.msg, "archive format version 7 is newer than this lmz supports (2)"));
 
     copy_file(good, p);
     set_u64_attr(p, "arith_version", LMZ_ARITH_VERSION + 1);
@@ -848,6 +876,7 @@ int main(void)
         return 1;
     }
     test_round_trip();
+    test_format_version();
     test_embedded_model();
     test_deterministic();
     test_no_clobber();

@@ -139,6 +139,7 @@ static void check_recompress_payload(const char *golden, const char *input, cons
     o.inputs = &input;
     o.ninputs = 1;
     o.output = out;
+    o.codec = LMZ_CODEC_LM; /* format 1: the model only, as these were made */
     lmz_err err;
     lmz_err_clear(&err);
     lmz_status rc = lmz_compress(&o, NULL, &err);
@@ -166,6 +167,58 @@ static void check_recompress_payload(const char *golden, const char *input, cons
         lmz_archive_close(b);
     tu_rmtree(tmp);
     free(tmp);
+}
+
+/* Blocks of each mode (lmz_block.h) in an archive, and its format. */
+static int mode_counts(const char *archive, uint64_t counts[4], uint32_t *format)
+{
+    lmz_archive *a = NULL;
+    lmz_err err;
+    memset(counts, 0, 4 * sizeof *counts);
+    if (lmz_archive_open(archive, &a, &err))
+        return -1;
+    uint64_t nb = 0;
+    lmz_archive_get_index(a, &nb);
+    *format = lmz_archive_get_info(a)->format_version;
+    for (uint64_t b = 0; b < nb; b++) {
+        uint8_t mode = 0xff;
+        if (lmz_archive_peek_mode(a, b, &mode, &err) == LMZ_OK && mode < 4)
+            counts[mode]++;
+    }
+    lmz_archive_close(a);
+    return (int)nb;
+}
+
+/* 5. Format 2 (tests/golden/format2): classical blocks made once decode
+ * forever, and verify (which decodes them) passes. They are not encoded
+ * again: LZMA2 and zstd output may change with the library's version. */
+static void check_format2(void)
+{
+    char d2[1024], p[1200], q[1200];
+    tu_source_path("tests/golden/format2", d2, sizeof d2);
+    snprintf(q, sizeof q, "%s/mixed.bin", d2);
+    size_t n = 0;
+    uint8_t *data = tu_read_file(q, &n);
+    CHECK(data && n == 20480);
+    static const char *const names[] = {"mixed.lmz", "zstd.lmz", "lzma2.lmz"};
+    for (int k = 0; data && k < 3; k++) {
+        snprintf(p, sizeof p, "%s/%s", d2, names[k]);
+        check_archive_decodes(p, data, n);
+        uint64_t c[4];
+        uint32_t format = 0;
+        int nb = mode_counts(p, c, &format);
+        CHECK_EQ_INT(format, 2);
+        if (k == 0) /* coded by the model, by zstd and stored */
+            CHECK(nb == 10 && c[LMZ_BLOCK_CODED] >= 2 && c[LMZ_BLOCK_ZSTD] >= 2 &&
+                  c[LMZ_BLOCK_STORED] >= 1);
+        else
+            CHECK_EQ_INT(c[k == 1 ? LMZ_BLOCK_ZSTD : LMZ_BLOCK_LZMA2], (uint64_t)nb);
+        lmz_common_opts co;
+        memset(&co, 0, sizeof co);
+        lmz_err err;
+        CHECK_EQ_INT(lmz_verify(p, &co, 0, NULL, NULL, &err), LMZ_OK);
+    }
+    free(data);
 }
 
 int main(int argc, char **argv)
@@ -231,5 +284,6 @@ int main(int argc, char **argv)
     free(bdata);
     free(data);
     lmz_model_free(m);
+    check_format2();
     return tu_finish("golden");
 }

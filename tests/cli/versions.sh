@@ -34,23 +34,31 @@ PY
 
 "$SAMPLE" random-tiny 20000 4 in.bin 3
 expect_ok "compress" "$LMZ" compress $M in.bin -o good.lmz
-"$LMZ" version | grep -q "archive format 1, arithmetic version 1" && ok "lmz version names both versions" ||
+"$LMZ" version | grep -q "archive format 2, arithmetic version 1" && ok "lmz version names both versions" ||
   fail "lmz version: $("$LMZ" version)"
+# Format 2 adds the classical block modes; an archive without them (this
+# one: model-sampled bytes) still says format 1, as a format-1 reader needs.
+"$LMZ" list good.lmz | grep -q "^format: *lmz 1," && ok "no classical block: format 1" ||
+  fail "format of good.lmz: $("$LMZ" list good.lmz | grep format)"
 
 # --- archives
-cp good.lmz fmt2.lmz; set_attr fmt2.lmz format_version 2
+cp good.lmz fmt3.lmz; set_attr fmt3.lmz format_version 3
 for cmd in list verify decompress; do
-  expect_fail "format_version 2: $cmd" "archive format version 2 is newer than this lmz supports \(1\)" \
-    "$LMZ" $cmd $M fmt2.lmz
+  expect_fail "format_version 3: $cmd" "archive format version 3 is newer than this lmz supports \(2\)" \
+    "$LMZ" $cmd $M fmt3.lmz
 done
 [[ -e in.bin.out ]] && fail "output written for a newer archive"
-expect_fail "format_version 2: extract" "format version 2 is newer.*\(1\)" "$LMZ" extract $M fmt2.lmz --block 0 -o x.out
+expect_fail "format_version 3: extract" "format version 3 is newer.*\(2\)" "$LMZ" extract $M fmt3.lmz --block 0 -o x.out
 [[ -e x.out ]] && fail "extract wrote output for a newer archive"
+# Format 2 readers read format 1 archives labelled 2 (the layout is the same).
+cp good.lmz fmt2.lmz; set_attr fmt2.lmz format_version 2
+expect_ok "format_version 2 without classical blocks" "$LMZ" decompress $M -c fmt2.lmz
+same "format 2 label decodes" in.bin out.log
 
 # A newer format may lay the rest out differently: the version is checked
 # before anything else, so a missing attribute is not what is reported.
-cp fmt2.lmz fmt2-other.lmz; set_attr fmt2-other.lmz nmembers 0 del; set_attr fmt2-other.lmz chunk_size 0 del
-expect_fail "format_version 2, other layout" "format version 2 is newer" "$LMZ" list fmt2-other.lmz
+cp fmt3.lmz fmt3-other.lmz; set_attr fmt3-other.lmz nmembers 0 del; set_attr fmt3-other.lmz chunk_size 0 del
+expect_fail "format_version 3, other layout" "format version 3 is newer" "$LMZ" list fmt3-other.lmz
 
 cp good.lmz arith2.lmz; set_attr arith2.lmz arith_version 2
 expect_fail "arith_version 2: decompress" "archive arithmetic version 2 is newer than this lmz supports \(1\)" \
