@@ -5,7 +5,7 @@ Compression" (Delétang et al., ICLR 2024) in one command.
 It prepares text, image and audio in the paper's representation with
 `lmz prepare`, measures the classical baselines on them (bench_baselines:
 gzip -9, LZMA2, bzip2 -9, zstd -19, PNG, FLAC; chunked and whole), runs
-`lmz compress` with every model it is given, and writes under --out:
+`lmz compress --codec lm` (the model alone, the paper's protocol) with every model it is given, and writes under --out:
 
   table1.md    the tables (raw and adjusted rates, seconds per MB)
   table1.csv   every measurement, one row each
@@ -199,8 +199,10 @@ def lmz_run(a, lmz, tmp, modality, path, model, idx):
     with open(path, "rb") as f, open(sample, "wb") as g:
         g.write(f.read(n))
     archive = os.path.join(tmp, f"{modality}-{idx}.lmz")
-    cmd = [lmz, "compress", "-q", "-f", "--no-progress", "--kind", LMZ_KIND[modality],
-           sample, "-o", archive]
+    # --codec lm: the model alone on every chunk (the paper's protocol); the
+    # default, auto, would code some blocks with LZMA2 or zstd instead.
+    cmd = [lmz, "compress", "-q", "-f", "--no-progress", "--codec", "lm",
+           "--kind", LMZ_KIND[modality], sample, "-o", archive]
     if model != "default":
         cmd[-3:-3] = ["-m", model]
     if a.threads:
