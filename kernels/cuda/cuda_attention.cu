@@ -89,12 +89,18 @@ struct att_smem {
 };
 
 __global__ void __launch_bounds__(ATT_THREADS)
-k_attend_full(int d, int H, const int2 *__restrict__ tiles, const int *__restrict__ row0s,
-              const int *__restrict__ lens, const int8_t *__restrict__ q8,
-              const int32_t *__restrict__ aq, const int8_t *__restrict__ k8,
-              const int32_t *__restrict__ ak, const int8_t *__restrict__ v8,
-              const int32_t *__restrict__ av, lmz_dtabs tabs, int32_t *__restrict__ o)
+k_attend_full(int d, int H, lmz_att_tiles tt, lmz_dqkv in, lmz_dtabs tabs,
+              int32_t *__restrict__ o)
 {
+    const int2 *__restrict__ tiles = tt.tiles;
+    const int *__restrict__ row0s = tt.row0;
+    const int *__restrict__ lens = tt.len;
+    const int8_t *__restrict__ q8 = in.q8;
+    const int32_t *__restrict__ aq = in.aq;
+    const int8_t *__restrict__ k8 = in.k8;
+    const int32_t *__restrict__ ak = in.ak;
+    const int8_t *__restrict__ v8 = in.v8;
+    const int32_t *__restrict__ av = in.av;
     extern __shared__ int64_t smem64[];
     __shared__ int64_t gq[LMZ_ATT_QT], zq[LMZ_ATT_QT];
     __shared__ int32_t aks[LMZ_ATT_KT], avs[LMZ_ATT_KT];
@@ -210,20 +216,18 @@ static size_t full_smem(int dh)
            (size_t)LMZ_ATT_QT * dhw * 4 + (size_t)LMZ_ATT_KT * dhw * 4 + (size_t)LMZ_ATT_KT * dh;
 }
 
-void lmz_cuda_attend_full(const lmz_cuda *g, int ntiles, const int2 *tiles, const int *row0,
-                          const int *len, const int8_t *q8, const int32_t *aq, const int8_t *k8,
-                          const int32_t *ak, const int8_t *v8, const int32_t *av, int32_t *o)
+void lmz_cuda_attend_full(const lmz_cuda *g, const lmz_att_tiles *t, const lmz_dqkv *in,
+                          int32_t *o)
 {
-    if (ntiles <= 0)
+    if (t->ntiles <= 0)
         return;
     const int d = g->cfg.d_model, H = g->cfg.n_heads;
     const size_t smem = full_smem(d / H);
     if (smem > 48 * 1024)
         cudaFuncSetAttribute(k_attend_full, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              (int)smem);
-    const dim3 grid((unsigned)ntiles, (unsigned)H);
-    k_attend_full<<<grid, ATT_THREADS, smem, g->stream>>>(d, H, tiles, row0, len, q8, aq, k8, ak,
-                                                          v8, av, g->tabs, o);
+    const dim3 grid((unsigned)t->ntiles, (unsigned)H);
+    k_attend_full<<<grid, ATT_THREADS, smem, g->stream>>>(d, H, *t, *in, g->tabs, o);
 }
 
 // ---------------------------------------------------------------------------
@@ -233,12 +237,17 @@ void lmz_cuda_attend_full(const lmz_cuda *g, int ntiles, const int2 *tiles, cons
 #define STEP_THREADS 128
 
 __global__ void __launch_bounds__(STEP_THREADS)
-k_attend_step(int d, int H, int ctx, int i, const int8_t *__restrict__ q8,
-              const int32_t *__restrict__ aq, const int8_t *__restrict__ k8,
-              const int32_t *__restrict__ ak, const int8_t *__restrict__ v8,
-              const int32_t *__restrict__ av, size_t cs8, size_t csa, lmz_dtabs tabs,
+k_attend_step(int d, int H, int ctx, lmz_att_step st, lmz_dqkv in, lmz_dtabs tabs,
               int32_t *__restrict__ o)
 {
+    const int i = st.i;
+    const size_t cs8 = st.cs8, csa = st.csa;
+    const int8_t *__restrict__ q8 = in.q8;
+    const int32_t *__restrict__ aq = in.aq;
+    const int8_t *__restrict__ k8 = in.k8;
+    const int32_t *__restrict__ ak = in.ak;
+    const int8_t *__restrict__ v8 = in.v8;
+    const int32_t *__restrict__ av = in.av;
     extern __shared__ int32_t sc[]; // i + 1 scores, then e_j
     __shared__ int qw[LMZ_MAX_HEAD_DIM / 4];
     __shared__ int64_t red[32];
@@ -316,15 +325,13 @@ k_attend_step(int d, int H, int ctx, int i, const int8_t *__restrict__ q8,
     }
 }
 
-void lmz_cuda_attend_step(const lmz_cuda *g, int nb, int i, const int8_t *q8, const int32_t *aq,
-                          const int8_t *k8, const int32_t *ak, const int8_t *v8,
-                          const int32_t *av, size_t cs8, size_t csa, int32_t *o)
+void lmz_cuda_attend_step(const lmz_cuda *g, int nb, const lmz_att_step *st, const lmz_dqkv *in,
+                          int32_t *o)
 {
     if (nb <= 0)
         return;
     const int d = g->cfg.d_model, H = g->cfg.n_heads;
     const dim3 grid((unsigned)nb, (unsigned)H);
-    const size_t smem = (size_t)(i + 1) * 4;
-    k_attend_step<<<grid, STEP_THREADS, smem, g->stream>>>(d, H, g->cfg.ctx, i, q8, aq, k8, ak, v8,
-                                                           av, cs8, csa, g->tabs, o);
+    const size_t smem = (size_t)(st->i + 1) * 4;
+    k_attend_step<<<grid, STEP_THREADS, smem, g->stream>>>(d, H, g->cfg.ctx, *st, *in, g->tabs, o);
 }

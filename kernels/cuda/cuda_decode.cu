@@ -117,41 +117,45 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, const uint8_t *const *s
         cudaMemcpyAsync(doff, hmeta, meta_bytes, cudaMemcpyHostToDevice, s);
         k_dec_init<<<(nb + 127) / 128, 128, 0, s>>>(nb, dstream, doff, dslen, dec, tok);
 
+        const lmz_dacts acts = {nb, x, zq, za, bigp, o};
         for (int i = 0; i < (int)maxlen; i++) {
             lmz_cuda_embed(g, nb, tok, x);
             for (int l = 0; l < L; l++) {
+                // the query goes to rows q8/aq; k and v go to position i of
+                // layer l's cache, which attention then reads from 0 to i
                 int8_t *kl = kc + (size_t)l * H * ctx * dh, *vl = vc + (size_t)l * H * ctx * dh;
                 int32_t *akl = akc + (size_t)l * H * ctx, *avl = avc + (size_t)l * H * ctx;
-                lmz_qkv_dst dst;
-                dst.p8[0] = q8;
-                dst.r8[0] = (size_t)d;
-                dst.h8[0] = (size_t)dh;
-                dst.pa[0] = aq;
-                dst.ra[0] = (size_t)H;
-                dst.ha[0] = 1;
-                dst.p8[1] = kl + (size_t)i * dh;
-                dst.p8[2] = vl + (size_t)i * dh;
-                dst.pa[1] = akl + i;
-                dst.pa[2] = avl + i;
+                lmz_cuda_att att;
+                memset(&att, 0, sizeof att);
+                att.kind = LMZ_ATT_STEP;
+                att.dst.p8[0] = q8;
+                att.dst.r8[0] = (size_t)d;
+                att.dst.h8[0] = (size_t)dh;
+                att.dst.pa[0] = aq;
+                att.dst.ra[0] = (size_t)H;
+                att.dst.ha[0] = 1;
+                att.dst.p8[1] = kl + (size_t)i * dh;
+                att.dst.p8[2] = vl + (size_t)i * dh;
+                att.dst.pa[1] = akl + i;
+                att.dst.pa[2] = avl + i;
                 for (int part = 1; part < 3; part++) {
-                    dst.r8[part] = cs8;
-                    dst.h8[part] = ctx * dh;
-                    dst.ra[part] = csa;
-                    dst.ha[part] = ctx;
+                    att.dst.r8[part] = cs8;
+                    att.dst.h8[part] = ctx * dh;
+                    att.dst.ra[part] = csa;
+                    att.dst.ha[part] = ctx;
                 }
-                lmz_cuda_ln_quant(g, nb, x, zq, za);
-                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 0), nb, zq, za, 0, LMZ_ACT, bigp);
-                lmz_cuda_quant_heads(g, nb, bigp, &dst);
-                lmz_cuda_attend_step(g, nb, i, q8, aq, kl, akl, vl, avl, cs8, csa, o);
-                lmz_cuda_quant_rows(g, nb, d, 0, o, zq, za);
-                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 1), nb, zq, za, 1, 0, x);
-                lmz_cuda_ln_quant(g, nb, x, zq, za);
-                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 2), nb, zq, za, 0, LMZ_ACT, bigp);
-                lmz_cuda_quant_rows(g, nb, F, 1, bigp, zq, za);
-                lmz_cuda_linear(g, lmz_cuda_lin(g, l, 3), nb, zq, za, 1, 0, x);
+                att.in.q8 = q8;
+                att.in.aq = aq;
+                att.in.k8 = kl;
+                att.in.ak = akl;
+                att.in.v8 = vl;
+                att.in.av = avl;
+                att.step.i = i;
+                att.step.cs8 = cs8;
+                att.step.csa = csa;
+                lmz_cuda_layer(g, l, &acts, &att);
             }
-            lmz_cuda_ln_quant(g, nb, x, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_head(g), nb, zq, za, 0, LMZ_ACT, bigp);
+            lmz_cuda_logits(g, &acts);
             lmz_cuda_table_decode(g, nb, i, bigp, draw, dec, dout, tok);
         }
         cudaMemcpyAsync(hout, dout, nbb * ctx, cudaMemcpyDeviceToHost, s);

@@ -9,8 +9,11 @@
 //   cuda_attention.cu attention: the full causal pass and the one-query step
 //   cuda_table.cu     the frequency table: score's (cum, freq) and the
 //                     decoder step (table + range decoder on the device)
+//   cuda_layer.cu     one layer of the network and the head, in block.c's
+//                     order: the single layer loop of score and decode
 //   cuda_score.cu     lmz_cuda_score: one full pass per sub-batch
 //   cuda_decode.cu    lmz_cuda_decode: incremental steps with a KV cache
+//   cuda_backend.cu   the backend table (backend_impl.h) over the two
 //   cuda_probe.cu     lmz_cuda_device_count
 #ifndef LMZ_CUDA_INTERNAL_H
 #define LMZ_CUDA_INTERNAL_H
@@ -25,6 +28,18 @@ extern "C" {
 #include "lmz_model.h"
 }
 #include "cuda_ops.cuh"
+
+// The linear layers of one transformer layer, in the order of lmz_cuda.lin.
+enum lmz_lin_which { LMZ_LIN_QKV = 0, LMZ_LIN_PROJ, LMZ_LIN_FF1, LMZ_LIN_FF2, LMZ_LIN_PER_LAYER };
+
+// What a linear layer's epilogue does with its result (ops.c).
+enum lmz_lin_mode {
+    LMZ_LIN_CLAMP,   // y = clamp(linear, -lim, lim)          (lmz_linear_clamp)
+    LMZ_LIN_RESIDUAL // y = clamp(y + linear, -RES, RES), int64 (lmz_linear_residual)
+};
+
+// What a row quantisation applies first.
+enum lmz_quant_pre { LMZ_QUANT_PLAIN, LMZ_QUANT_GELU };
 
 // One linear layer in device memory (the same fields as lmz_linear).
 struct lmz_dlinear {
@@ -47,7 +62,7 @@ struct lmz_cuda {
     // model
     const int8_t *emb;
     const int32_t *emb_mult, *emb_shift;
-    lmz_dlinear *lin; // host array: 4 per layer (qkv, proj, ff1, ff2), then head
+    lmz_dlinear *lin; // host array: LMZ_LIN_PER_LAYER per layer (lmz_lin_which), then head
     void **allocs;    // every cudaMalloc of the model, freed at the end
     int nallocs, allocs_cap;
     // workspace (cuda_score.cu and cuda_decode.cu)
@@ -55,14 +70,13 @@ struct lmz_cuda {
     int batch; // chunks per device batch, 0 = from free memory
 };
 
-// 4 linears per layer, then the head.
-static inline const lmz_dlinear *lmz_cuda_lin(const lmz_cuda *g, int layer, int which)
+static inline const lmz_dlinear *lmz_cuda_lin(const lmz_cuda *g, int layer, lmz_lin_which which)
 {
-    return &g->lin[layer * 4 + which];
+    return &g->lin[layer * LMZ_LIN_PER_LAYER + which];
 }
 static inline const lmz_dlinear *lmz_cuda_head(const lmz_cuda *g)
 {
-    return &g->lin[g->cfg.n_layers * 4];
+    return &g->lin[g->cfg.n_layers * LMZ_LIN_PER_LAYER];
 }
 
 // Make sure buffer ws[k] holds at least n bytes (contents not kept).
@@ -75,9 +89,9 @@ lmz_status lmz_cuda_fail(lmz_err *err, const char *what, cudaError_t e);
 void lmz_cuda_embed(const lmz_cuda *g, int n, const uint8_t *in, int32_t *x);
 // z = LN(x[r]), (zq[r], za[r]) = quant(z), for n rows of width d.
 void lmz_cuda_ln_quant(const lmz_cuda *g, int n, const int32_t *x, int8_t *zq, int32_t *za);
-// (q[r], a[r]) = quant(v[r]) (or quant(gelu(v[r])) when gelu), rows of
-// width w with row stride w for both v and q.
-void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, int gelu, const int32_t *v,
+// (q[r], a[r]) = quant(v[r]) (or quant(gelu(v[r])) with LMZ_QUANT_GELU),
+// rows of width w with row stride w for both v and q.
+void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, lmz_quant_pre pre, const int32_t *v,
                          int8_t *q, int32_t *a);
 // Destination of one of q/k/v (part 0/1/2) of row r, head h:
 //   int8 row  at p8[part] + r * r8[part] + h * h8[part] (dh bytes)
@@ -91,28 +105,69 @@ struct lmz_qkv_dst {
 void lmz_cuda_quant_heads(const lmz_cuda *g, int n, const int32_t *qkv, const lmz_qkv_dst *dst);
 
 // ---- cuda_linear.cu ----
-// mode 0: y[r][o] = clamp(linear(L, q[r], a[r])_o, -lim, lim)
-// mode 1: y[r][o] = clamp(y[r][o] + linear(...)_o, -RES, RES) (int64 sum)
+// LMZ_LIN_CLAMP:    y[r][o] = clamp(linear(L, q[r], a[r])_o, -lim, lim)
+// LMZ_LIN_RESIDUAL: y[r][o] = clamp(y[r][o] + linear(...)_o, -RES, RES) (int64 sum; lim unused)
 // q: n rows of L->in int8 (row stride L->in); y: n rows of L->out int32.
 void lmz_cuda_linear(const lmz_cuda *g, const lmz_dlinear *L, int n, const int8_t *q,
-                     const int32_t *a, int mode, int64_t lim, int32_t *y);
+                     const int32_t *a, lmz_lin_mode mode, int64_t lim, int32_t *y);
 
 // ---- cuda_attention.cu ----
+// The quantised operands of one layer's attention: query rows q8/aq and
+// the keys and values k8/ak, v8/av they attend over (layouts: see the
+// full pass and the step below).
+struct lmz_dqkv {
+    const int8_t *q8, *k8, *v8;
+    const int32_t *aq, *ak, *av;
+};
 // Full pass. Rows of chunk c are row0[c] .. row0[c] + len[c] - 1. tiles: ntiles
 // (chunk, first query) pairs, each LMZ_ATT_QT queries. q8/k8/v8: rows of d
 // int8; aq/ak/av: rows of H int32. o: rows of d int32.
 #define LMZ_ATT_QT 32
 #define LMZ_ATT_KT 32
-void lmz_cuda_attend_full(const lmz_cuda *g, int ntiles, const int2 *tiles, const int *row0,
-                          const int *len, const int8_t *q8, const int32_t *aq,
-                          const int8_t *k8, const int32_t *ak, const int8_t *v8,
-                          const int32_t *av, int32_t *o);
+struct lmz_att_tiles {
+    int ntiles;
+    const int2 *tiles;
+    const int *row0, *len;
+};
+void lmz_cuda_attend_full(const lmz_cuda *g, const lmz_att_tiles *t, const lmz_dqkv *in,
+                          int32_t *o);
 // One step at position i for nb chunks: query rows q8/aq (row b), cache of this
 // layer laid out [b][h][pos][dh] (k8, v8; chunk stride cs8 bytes) and
 // [b][h][pos] (ak, av; chunk stride csa). o: nb rows of d int32.
-void lmz_cuda_attend_step(const lmz_cuda *g, int nb, int i, const int8_t *q8, const int32_t *aq,
-                          const int8_t *k8, const int32_t *ak, const int8_t *v8,
-                          const int32_t *av, size_t cs8, size_t csa, int32_t *o);
+struct lmz_att_step {
+    int i;
+    size_t cs8, csa;
+};
+void lmz_cuda_attend_step(const lmz_cuda *g, int nb, const lmz_att_step *st, const lmz_dqkv *in,
+                          int32_t *o);
+
+// ---- cuda_layer.cu ----
+// The activations of n rows (positions of the full pass, or chunks of a
+// decoder step) in device memory.
+struct lmz_dacts {
+    int n;
+    int32_t *x;   // n x d: residual streams
+    int8_t *zq;   // n x max(d, F): quantised rows
+    int32_t *za;  // n: their scales
+    int32_t *big; // n x max(3d, F, 256): qkv, ff1 outputs, logits
+    int32_t *o;   // n x d: attention outputs
+};
+// How a layer's rows attend: the full causal pass over packed chunks, or
+// one decoder step over each chunk's KV cache.
+enum lmz_att_kind { LMZ_ATT_FULL, LMZ_ATT_STEP };
+struct lmz_cuda_att {
+    lmz_att_kind kind;
+    lmz_qkv_dst dst;     // where the rows' q, k, v go (lmz_cuda_quant_heads)
+    lmz_dqkv in;         // what attention then reads
+    lmz_att_tiles tiles; // LMZ_ATT_FULL
+    lmz_att_step step;   // LMZ_ATT_STEP
+};
+// Layer l of the network over the rows of a, block.c's order: LN + quant,
+// qkv, per-head quant, attention, proj + residual, LN + quant, ff1,
+// GELU + quant, ff2 + residual. Updates a->x.
+void lmz_cuda_layer(const lmz_cuda *g, int l, const lmz_dacts *a, const lmz_cuda_att *att);
+// The final LN + quant and the head: logits (n x 256) into a->big.
+void lmz_cuda_logits(const lmz_cuda *g, const lmz_dacts *a);
 
 // ---- cuda_table.cu ----
 // Score: for row r, the table of logits[r] (256 int32), then cum[r] and

@@ -36,7 +36,7 @@ __device__ __forceinline__ int load_word(const int8_t *__restrict__ p, int rows,
 template <bool K4>
 __global__ void __launch_bounds__(256)
 k_linear(int M, int N, int K, const int8_t *__restrict__ Q, const int32_t *__restrict__ amax,
-         lmz_dlinear L, int mode, int64_t lim, int32_t *__restrict__ Y)
+         lmz_dlinear L, lmz_lin_mode mode, int64_t lim, int32_t *__restrict__ Y)
 {
     __shared__ int As[BKW][BM + PAD];
     __shared__ int Bs[BKW][BN + PAD];
@@ -77,7 +77,7 @@ k_linear(int M, int N, int K, const int8_t *__restrict__ Q, const int32_t *__res
     }
 
     // The epilogue: ops.c's linear_row after the dot product, then the clamp
-    // of lmz_linear_clamp (mode 0) or the residual of lmz_linear_residual.
+    // of lmz_linear_clamp (LMZ_LIN_CLAMP) or the residual of lmz_linear_residual.
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         const int row = m0 + ty + 16 * i;
@@ -92,7 +92,7 @@ k_linear(int M, int N, int K, const int8_t *__restrict__ Q, const int32_t *__res
             const int64_t p = (int64_t)acc[i][j] * a;
             const int64_t y = lmz_rshift_round(p * L.mult[o], L.shift[o]) + L.bias[o];
             int32_t *dst = Y + (size_t)row * N + o;
-            if (mode == 0)
+            if (mode == LMZ_LIN_CLAMP)
                 *dst = (int32_t)lmz_clamp64(y, -lim, lim);
             else
                 *dst = (int32_t)lmz_clamp64((int64_t)*dst + y, -LMZ_RES, LMZ_RES);
@@ -101,7 +101,7 @@ k_linear(int M, int N, int K, const int8_t *__restrict__ Q, const int32_t *__res
 }
 
 void lmz_cuda_linear(const lmz_cuda *g, const lmz_dlinear *L, int n, const int8_t *q,
-                     const int32_t *a, int mode, int64_t lim, int32_t *y)
+                     const int32_t *a, lmz_lin_mode mode, int64_t lim, int32_t *y)
 {
     if (n <= 0)
         return;

@@ -110,7 +110,7 @@ extern "C" lmz_status lmz_cuda_create(const lmz_model *m, lmz_cuda **out, lmz_er
         return lmz_err_set(err, LMZ_ERR_NOMEM, "cuda: out of memory");
     g->cfg = m->cfg;
     const int L = m->cfg.n_layers, d = m->cfg.d_model;
-    g->lin = (lmz_dlinear *)calloc((size_t)L * 4 + 1, sizeof *g->lin);
+    g->lin = (lmz_dlinear *)calloc((size_t)L * LMZ_LIN_PER_LAYER + 1, sizeof *g->lin);
     cudaError_t e = g->lin ? cudaSuccess : cudaErrorMemoryAllocation;
     if (e == cudaSuccess)
         e = cudaGetDevice(&g->device);
@@ -145,12 +145,12 @@ extern "C" lmz_status lmz_cuda_create(const lmz_model *m, lmz_cuda **out, lmz_er
         g->emb_shift = (const int32_t *)p;
     for (int l = 0; l < L && e == cudaSuccess; l++) {
         const lmz_layer *ly = &m->layers[l];
-        const lmz_linear *src[4] = {&ly->qkv, &ly->proj, &ly->ff1, &ly->ff2};
-        for (int k = 0; k < 4 && e == cudaSuccess; k++)
-            e = upload_linear(g, src[k], &g->lin[l * 4 + k]);
+        const lmz_linear *src[LMZ_LIN_PER_LAYER] = {&ly->qkv, &ly->proj, &ly->ff1, &ly->ff2};
+        for (int k = 0; k < LMZ_LIN_PER_LAYER && e == cudaSuccess; k++)
+            e = upload_linear(g, src[k], &g->lin[l * LMZ_LIN_PER_LAYER + k]);
     }
     if (e == cudaSuccess)
-        e = upload_linear(g, &m->head, &g->lin[L * 4]);
+        e = upload_linear(g, &m->head, &g->lin[L * LMZ_LIN_PER_LAYER]);
     if (e != cudaSuccess) {
         lmz_status st = lmz_cuda_fail(err, "loading the model", e);
         cudaGetLastError();

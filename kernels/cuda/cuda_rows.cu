@@ -90,8 +90,8 @@ void lmz_cuda_ln_quant(const lmz_cuda *g, int n, const int32_t *x, int8_t *zq, i
     k_ln_quant<<<n, ROW_THREADS, (size_t)d * 4, g->stream>>>(d, x, zq, za);
 }
 
-// lmz_quant_row of a row (of gelu of it, when gelu), one block per row.
-__global__ void k_quant_rows(int w, int gelu, lmz_dtabs tabs, const int32_t *__restrict__ v,
+// lmz_quant_row of a row (of gelu of it with LMZ_QUANT_GELU), one block per row.
+__global__ void k_quant_rows(int w, lmz_quant_pre pre, lmz_dtabs tabs, const int32_t *__restrict__ v,
                              int8_t *__restrict__ q, int32_t *__restrict__ a)
 {
     extern __shared__ int32_t vs[]; // w
@@ -99,7 +99,7 @@ __global__ void k_quant_rows(int w, int gelu, lmz_dtabs tabs, const int32_t *__r
     const size_t r = blockIdx.x;
     for (int i = threadIdx.x; i < w; i += blockDim.x) {
         const int32_t u = v[r * w + i];
-        vs[i] = gelu ? d_gelu(tabs, u) : u; // |gelu(u)| <= |u| <= ACT
+        vs[i] = pre == LMZ_QUANT_GELU ? d_gelu(tabs, u) : u; // |gelu(u)| <= |u| <= ACT
     }
     __syncthreads();
     const int32_t am = block_quant(vs, w, q + r * w, red);
@@ -107,12 +107,12 @@ __global__ void k_quant_rows(int w, int gelu, lmz_dtabs tabs, const int32_t *__r
         a[r] = am;
 }
 
-void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, int gelu, const int32_t *v, int8_t *q,
-                         int32_t *a)
+void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, lmz_quant_pre pre, const int32_t *v,
+                         int8_t *q, int32_t *a)
 {
     if (n <= 0)
         return;
-    k_quant_rows<<<n, ROW_THREADS, (size_t)w * 4, g->stream>>>(w, gelu, g->tabs, v, q, a);
+    k_quant_rows<<<n, ROW_THREADS, (size_t)w * 4, g->stream>>>(w, pre, g->tabs, v, q, a);
 }
 
 // The q, k and v head slices of the qkv output, each row-quantised: one warp

@@ -96,34 +96,38 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, int n, const uint8_t *c
         cudaMemcpyAsync(din, hin, 2 * nn, cudaMemcpyHostToDevice, s);
         cudaMemcpyAsync(drow0, hmeta, meta_bytes, cudaMemcpyHostToDevice, s);
 
-        lmz_qkv_dst dst;
+        // every layer writes its q/k/v rows to the same place (rows of d,
+        // scales rows of H) and attends over them tile by tile
+        lmz_cuda_att att;
+        memset(&att, 0, sizeof att);
+        att.kind = LMZ_ATT_FULL;
         const int dh = d / H;
         int8_t *rows8[3] = {q8, k8, v8};
         int32_t *rowsa[3] = {aq, ak, av};
         for (int part = 0; part < 3; part++) {
-            dst.p8[part] = rows8[part];
-            dst.r8[part] = (size_t)d;
-            dst.h8[part] = (size_t)dh;
-            dst.pa[part] = rowsa[part];
-            dst.ra[part] = (size_t)H;
-            dst.ha[part] = 1;
+            att.dst.p8[part] = rows8[part];
+            att.dst.r8[part] = (size_t)d;
+            att.dst.h8[part] = (size_t)dh;
+            att.dst.pa[part] = rowsa[part];
+            att.dst.ra[part] = (size_t)H;
+            att.dst.ha[part] = 1;
         }
+        att.in.q8 = q8;
+        att.in.k8 = k8;
+        att.in.v8 = v8;
+        att.in.aq = aq;
+        att.in.ak = ak;
+        att.in.av = av;
+        att.tiles.ntiles = ntiles;
+        att.tiles.tiles = dtiles;
+        att.tiles.row0 = drow0;
+        att.tiles.len = dlen;
+        const lmz_dacts acts = {n, x, zq, za, bigp, o};
 
         lmz_cuda_embed(g, n, din, x);
-        for (int l = 0; l < L; l++) {
-            lmz_cuda_ln_quant(g, n, x, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 0), n, zq, za, 0, LMZ_ACT, bigp);
-            lmz_cuda_quant_heads(g, n, bigp, &dst);
-            lmz_cuda_attend_full(g, ntiles, dtiles, drow0, dlen, q8, aq, k8, ak, v8, av, o);
-            lmz_cuda_quant_rows(g, n, d, 0, o, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 1), n, zq, za, 1, 0, x);
-            lmz_cuda_ln_quant(g, n, x, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 2), n, zq, za, 0, LMZ_ACT, bigp);
-            lmz_cuda_quant_rows(g, n, F, 1, bigp, zq, za);
-            lmz_cuda_linear(g, lmz_cuda_lin(g, l, 3), n, zq, za, 1, 0, x);
-        }
-        lmz_cuda_ln_quant(g, n, x, zq, za);
-        lmz_cuda_linear(g, lmz_cuda_head(g), n, zq, za, 0, LMZ_ACT, bigp);
+        for (int l = 0; l < L; l++)
+            lmz_cuda_layer(g, l, &acts, &att);
+        lmz_cuda_logits(g, &acts);
         lmz_cuda_table_score(g, n, bigp, din + nn, dcf, dcf + nn, dtab);
 
         cudaMemcpyAsync(hcf, dcf, 4 * nn, cudaMemcpyDeviceToHost, s);
