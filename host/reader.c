@@ -23,7 +23,8 @@ lmz_status lmz_reader_load_model(lmz_reader *r, const lmz_common_opts *c, lmz_er
     lmz_status rc;
     if (c->model_spec) {
         int shipped;
-        rc = lmz_model_resolve(c->model_spec, c->model_dir, c->model_path, &r->model, &shipped, err);
+        rc =
+            lmz_model_resolve(c->model_spec, c->model_dir, c->model_path, &r->model, &shipped, err);
     } else if (info->model_embedded) {
         rc = lmz_archive_read_model(r->a, &r->model, err);
     } else {

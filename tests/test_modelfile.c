@@ -233,8 +233,8 @@ static void test_builtins(void)
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         CHECK(strcmp(lmz_default_model_for_kind(kinds[k][0]), kinds[k][1]) == 0);
         int shipped = 0;
-        CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind(kinds[k][0]), NULL, NULL, &m, &shipped,
-                                       &err),
+        CHECK_EQ_INT(lmz_model_resolve(lmz_default_model_for_kind(kinds[k][0]), NULL, NULL, &m,
+                                       &shipped, &err),
                      LMZ_OK);
         CHECK(m && shipped == 1 && m->cfg.d_model == 64 && strcmp(m->name, kinds[k][1]) == 0);
         lmz_model_free(m);
@@ -308,7 +308,8 @@ static void test_find(void)
     CHECK_EQ_INT(lmz_model_resolve("mine.lmzm", dir_a, env, &got, &shipped, &err), LMZ_OK);
     CHECK_EQ_INT(shipped, 1);
     lmz_model_free(got);
-    CHECK_EQ_INT(lmz_model_resolve("nobody", dir_a, env, &got, &shipped, &err), LMZ_ERR_MODEL_MISSING);
+    CHECK_EQ_INT(lmz_model_resolve("nobody", dir_a, env, &got, &shipped, &err),
+                 LMZ_ERR_MODEL_MISSING);
     CHECK(got == NULL);
     CHECK_EQ_INT(lmz_model_resolve("/no/such/file.lmzm", NULL, env, &got, &shipped, &err),
                  LMZ_ERR_MODEL_MISSING);

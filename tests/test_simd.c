@@ -154,8 +154,10 @@ static int attend_case(const lmz_cpu_kern *k, int dh, int H, int i, int e_h, int
     }
     const int32_t aq = mode == 1 ? 1 << 18 : mode == 2 ? 1 : rand_in(st, 1, 1 << 18);
     const int h = rand_in(st, 0, H - 1), off = h * dh;
-    lmz_attend_row(q8, aq, k8 + off, ak + h, v8 + off, av + h, d, H, i, dh, e_h, sc, acc, out1);
-    k->attend_row(q8, aq, k8 + off, ak + h, v8 + off, av + h, d, H, i, dh, e_h, sc, acc, out2);
+    lmz_attend_row(&(lmz_att_head){k8 + off, ak + h, v8 + off, av + h, d, H, dh, e_h}, q8, aq, i,
+                   &(lmz_att_scratch){sc, 0, acc}, out1);
+    k->attend_row(&(lmz_att_head){k8 + off, ak + h, v8 + off, av + h, d, H, dh, e_h}, q8, aq, i,
+                  &(lmz_att_scratch){sc, 0, acc}, out2);
     const int bad = memcmp(out1, out2, (size_t)dh * sizeof *out1) != 0;
     if (bad)
         fprintf(stderr, "%s attend dh %d H %d i %d e_h %d mode %d differ\n", k->name, dh, H, i,
@@ -221,8 +223,10 @@ static int window_case(const lmz_cpu_kern *k, int dh, int i, int e_h, int tight,
         ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
         av[j] = rand_in(st, 1, 1 << 18);
     }
-    lmz_attend_row(q8, aq, k8, ak, v8, av, dh, 1, i, dh, e_h, sc, acc, ref);
-    k->attend_row(q8, aq, k8, ak, v8, av, dh, 1, i, dh, e_h, sc, acc, got);
+    lmz_attend_row(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h}, q8, aq, i,
+                   &(lmz_att_scratch){sc, 0, acc}, ref);
+    k->attend_row(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h}, q8, aq, i,
+                  &(lmz_att_scratch){sc, 0, acc}, got);
     int bad = memcmp(ref, got, (size_t)dh * sizeof *ref) != 0;
     /* the window as attend_start derives it (for i >= 64) */
     const int64_t g = lmz_div_round((int64_t)aq << 20, 16129), lim = INT64_C(1) << 24;
@@ -243,8 +247,9 @@ static int window_case(const lmz_cpu_kern *k, int dh, int i, int e_h, int tight,
         const int64_t first = (int64_t)i - d + 1, j0 = first <= 0 ? 0 : first & ~(int64_t)7;
         if (j0 == 0)
             continue;
-        lmz_attend_row(q8, aq, k8 + j0 * dh, ak + j0, v8 + j0 * dh, av + j0, dh, 1, (int)(i - j0),
-                       dh, e_h, sc, acc, cut);
+        lmz_attend_row(
+            &(lmz_att_head){k8 + j0 * dh, ak + j0, v8 + j0 * dh, av + j0, dh, 1, dh, e_h}, q8, aq,
+            (int)(i - j0), &(lmz_att_scratch){sc, 0, acc}, cut);
         const int same = memcmp(ref, cut, (size_t)dh * sizeof *ref) == 0;
         if (!wrong && !same)
             bad = 1; /* the window itself would drop a weight */
@@ -334,8 +339,12 @@ static int mq_window_case(const lmz_cpu_kern *k, int dh, int i0, int nq, int e_h
         ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
         av[j] = rand_in(st, 1, 1 << 18);
     }
-    lmz_attend_rows(q8, aq, dh, 1, k8, ak, v8, av, dh, 1, i0, nq, dh, e_h, sc, ctx, acc, ref, dh);
-    k->attend_rows(q8, aq, dh, 1, k8, ak, v8, av, dh, 1, i0, nq, dh, e_h, sc, ctx, acc, got, dh);
+    lmz_attend_rows(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h},
+                    &(lmz_att_queries){q8, aq, dh, 1, i0, nq, ref, dh},
+                    &(lmz_att_scratch){sc, ctx, acc});
+    k->attend_rows(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h},
+                   &(lmz_att_queries){q8, aq, dh, 1, i0, nq, got, dh},
+                   &(lmz_att_scratch){sc, ctx, acc});
     int bad = memcmp(ref, got, (size_t)nq * dh * sizeof *ref) != 0;
     int32_t akmax = 1;
     for (int j = 0; j < n; j++)
@@ -351,8 +360,10 @@ static int mq_window_case(const lmz_cpu_kern *k, int dh, int i0, int nq, int e_h
             continue;
         int same = 1;
         for (int t = 0; t < nq; t++) {
-            lmz_attend_row(q8 + (size_t)t * dh, aq[t], k8 + j0 * dh, ak + j0, v8 + j0 * dh,
-                           av + j0, dh, 1, (int)(i0 + t - j0), dh, e_h, sc, acc, cut);
+            lmz_attend_row(
+                &(lmz_att_head){k8 + j0 * dh, ak + j0, v8 + j0 * dh, av + j0, dh, 1, dh, e_h},
+                q8 + (size_t)t * dh, aq[t], (int)(i0 + t - j0), &(lmz_att_scratch){sc, 0, acc},
+                cut);
             same &= memcmp(ref + (size_t)t * dh, cut, (size_t)dh * sizeof *ref) == 0;
         }
         if (!wrong && !same)
@@ -426,10 +437,12 @@ static int attend_rows_case(const lmz_cpu_kern *k, int dh, int H, int i0, int nq
     }
     const int8_t *qs = q8 + (size_t)i0 * d + off;
     const int32_t *as = aq + (size_t)i0 * H + h;
-    lmz_attend_rows(qs, as, d, H, k8 + off, akh, v8 + off, avh, d, 1, i0, nq, dh, e_h, sc, ctx,
-                    acc, o1, d);
-    k->attend_rows(qs, as, d, H, k8 + off, akh, v8 + off, avh, d, 1, i0, nq, dh, e_h, sc, ctx,
-                   acc, o2, d);
+    lmz_attend_rows(&(lmz_att_head){k8 + off, akh, v8 + off, avh, d, 1, dh, e_h},
+                    &(lmz_att_queries){qs, as, d, H, i0, nq, o1, d},
+                    &(lmz_att_scratch){sc, ctx, acc});
+    k->attend_rows(&(lmz_att_head){k8 + off, akh, v8 + off, avh, d, 1, dh, e_h},
+                   &(lmz_att_queries){qs, as, d, H, i0, nq, o2, d},
+                   &(lmz_att_scratch){sc, ctx, acc});
     const int bad = memcmp(o1, o2, (size_t)nq * d * sizeof *o1) != 0;
     if (bad)
         fprintf(stderr, "%s attend_rows dh %d H %d i0 %d nq %d e_h %d mode %d differ\n", k->name,

@@ -8,22 +8,22 @@ int lmz_alibi_exp(int h, int n_heads)
     return (8 * (h + 1) + n_heads - 1) / n_heads;
 }
 
-void lmz_attend_rows(const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
-                     const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
-                     int row_stride, int a_stride, int i0, int nq, int dh, int e_h, int32_t *sc,
-                     int sc_stride, int64_t *acc, int32_t *out, int out_stride)
+void lmz_attend_rows(const lmz_att_head *kv, const lmz_att_queries *q, const lmz_att_scratch *w)
 {
-    (void)sc_stride; /* the reference takes one query at a time in row 0 */
-    for (int t = 0; t < nq; t++)
-        lmz_attend_row(q8 + (size_t)t * q_stride, aq[(size_t)t * aq_stride], k8, ak, v8, av,
-                       row_stride, a_stride, i0 + t, dh, e_h, sc, acc,
-                       out + (size_t)t * out_stride);
+    /* the reference takes one query at a time in row 0 of w->sc */
+    for (int t = 0; t < q->nq; t++)
+        lmz_attend_row(kv, q->q8 + (size_t)t * q->q_stride, q->aq[(size_t)t * q->aq_stride],
+                       q->i0 + t, w, q->out + (size_t)t * q->out_stride);
 }
 
-void lmz_attend_row(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
-                    const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
-                    int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out)
+void lmz_attend_row(const lmz_att_head *kv, const int8_t *q8, int32_t aq, int i,
+                    const lmz_att_scratch *w, int32_t *out)
 {
+    const int8_t *k8 = kv->k8, *v8 = kv->v8;
+    const int32_t *ak = kv->ak, *av = kv->av;
+    const int row_stride = kv->row_stride, a_stride = kv->a_stride, dh = kv->dh, e_h = kv->e_h;
+    int32_t *sc = w->sc;
+    int64_t *acc = w->acc;
     /* aq <= ACT = 2^18, so aq * 2^20 < 2^39 and g < 2^25. */
     const int64_t g = lmz_div_round((int64_t)aq << 20, 16129);
     const int64_t score_lim = INT64_C(1) << 24;

@@ -112,16 +112,18 @@ void lmz_block_attend(const lmz_model *m, lmz_scratch *s, int i0, int nq, const 
 {
     const int d = m->cfg.d_model, H = m->cfg.n_heads, dh = d / H;
     const lmz_cpu_kern *k = lmz_kern();
+    const lmz_att_scratch w = {s->sc, s->cfg.ctx, s->acc};
     for (int h = 0; h < H; h++) {
         const int off = h * dh;
         const size_t ah = (size_t)h * a_stride;
-        if (nq == 1)
-            k->attend_row(q8 + off, aq[h], k8 + off, ak + ah, v8 + off, av + ah, d, 1, i0, dh,
-                          lmz_alibi_exp(h, H), s->sc, s->acc, o + off);
-        else
-            k->attend_rows(q8 + off, aq + h, d, H, k8 + off, ak + ah, v8 + off, av + ah, d, 1,
-                           i0, nq, dh, lmz_alibi_exp(h, H), s->sc, s->cfg.ctx, s->acc,
-                           o + off, d);
+        const lmz_att_head kv = {k8 + off, ak + ah, v8 + off, av + ah, d, 1, dh,
+                                 lmz_alibi_exp(h, H)};
+        if (nq == 1) {
+            k->attend_row(&kv, q8 + off, aq[h], i0, &w, o + off);
+        } else {
+            const lmz_att_queries q = {q8 + off, aq + h, d, H, i0, nq, o + off, d};
+            k->attend_rows(&kv, &q, &w);
+        }
     }
 }
 

@@ -52,25 +52,49 @@ void lmz_freq_table(const int32_t logits[256], uint16_t freq[256]);
 /* ALiBi exponent e_h = ceil(8 (h + 1) / H): head h's slope is 2^-e_h. */
 int lmz_alibi_exp(int h, int n_heads);
 
-/* One query row of one head attending over key positions 0..i.
- * q8/aq: the query's head slice and scale. k8, v8: position 0's head slice,
- * row_stride bytes between positions; ak, av: position 0's scale, a_stride
- * int32 between positions. sc: i+1 int32 of scratch, acc: dh int64 of
- * scratch. Writes the head's dh outputs (Q12, clamped to ACT) to out. */
-void lmz_attend_row(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
-                    const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
-                    int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out);
+/* One head's keys and values: k8, v8 at position 0's head slice,
+ * row_stride bytes between positions; ak, av at position 0's scale,
+ * a_stride int32 between positions. */
+typedef struct lmz_att_head {
+    const int8_t *k8;
+    const int32_t *ak;
+    const int8_t *v8;
+    const int32_t *av;
+    int row_stride, a_stride;
+    int dh;  /* head width */
+    int e_h; /* ALiBi exponent (lmz_alibi_exp) */
+} lmz_att_head;
 
-/* Queries i0 .. i0 + nq - 1 of one head, each exactly lmz_attend_row of
- * its own position (so any kernel may share the sweeps over the keys
- * between them). Query t's row is q8 + t * q_stride with scale
- * aq[t * aq_stride]; its outputs go to out + t * out_stride. sc: nq rows of
- * sc_stride >= i0 + nq int32 (nq <= LMZ_ATT_ROWS); acc: dh int64. */
+/* Queries i0 .. i0 + nq - 1 of one head: query t's row is q8 + t * q_stride
+ * with scale aq[t * aq_stride]; its dh outputs go to out + t * out_stride. */
+typedef struct lmz_att_queries {
+    const int8_t *q8;
+    const int32_t *aq;
+    int q_stride, aq_stride;
+    int i0, nq;
+    int32_t *out;
+    int out_stride;
+} lmz_att_queries;
+
+/* Attention's scratch: sc, rows of sc_stride int32 (one row of i+1 for a
+ * single query), and acc, dh int64. */
+typedef struct lmz_att_scratch {
+    int32_t *sc;
+    int sc_stride;
+    int64_t *acc;
+} lmz_att_scratch;
+
+/* One query row of one head attending over key positions 0..i of kv:
+ * q8/aq, the query's head slice and scale. Uses w->sc (i+1 int32) and
+ * w->acc. Writes the head's dh outputs (Q12, clamped to ACT) to out. */
+void lmz_attend_row(const lmz_att_head *kv, const int8_t *q8, int32_t aq, int i,
+                    const lmz_att_scratch *w, int32_t *out);
+
+/* The queries q of one head, each exactly lmz_attend_row of its own
+ * position (so any kernel may share the sweeps over the keys between
+ * them). w->sc: nq rows of sc_stride >= i0 + nq int32 (nq <= LMZ_ATT_ROWS). */
 #define LMZ_ATT_ROWS 4
-void lmz_attend_rows(const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
-                     const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
-                     int row_stride, int a_stride, int i0, int nq, int dh, int e_h, int32_t *sc,
-                     int sc_stride, int64_t *acc, int32_t *out, int out_stride);
+void lmz_attend_rows(const lmz_att_head *kv, const lmz_att_queries *q, const lmz_att_scratch *w);
 
 /* ---- scratch ---- */
 

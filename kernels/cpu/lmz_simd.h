@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../lmz_infer.h"
+#include "lmz_cpu.h"
 
 typedef struct lmz_cpu_kern {
     const char *name;
@@ -29,14 +30,11 @@ typedef struct lmz_cpu_kern {
     void (*dots_many)(const int8_t *w, int out, int in, const int8_t *q, size_t q_stride,
                       int nr, int32_t *acc, size_t acc_stride);
     /* lmz_attend_row's contract (lmz_cpu.h), bit for bit. */
-    void (*attend_row)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t *ak,
-                       const int8_t *v8, const int32_t *av, int row_stride, int a_stride,
-                       int i, int dh, int e_h, int32_t *sc, int64_t *acc, int32_t *out);
+    void (*attend_row)(const lmz_att_head *kv, const int8_t *q8, int32_t aq, int i,
+                       const lmz_att_scratch *w, int32_t *out);
     /* lmz_attend_rows's contract (lmz_cpu.h), bit for bit. */
-    void (*attend_rows)(const int8_t *q8, const int32_t *aq, int q_stride, int aq_stride,
-                        const int8_t *k8, const int32_t *ak, const int8_t *v8, const int32_t *av,
-                        int row_stride, int a_stride, int i0, int nq, int dh, int e_h,
-                        int32_t *sc, int sc_stride, int64_t *acc, int32_t *out, int out_stride);
+    void (*attend_rows)(const lmz_att_head *kv, const lmz_att_queries *q,
+                        const lmz_att_scratch *w);
     /* e[t] = lmz_expq(x[t]) for x[t] >= 0: the attention kernels' vector
      * exp, exposed so the tests can check it for every x. */
     void (*expq_n)(const int32_t *x, int n, uint32_t *e);

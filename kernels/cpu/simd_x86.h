@@ -616,11 +616,14 @@ LMZ_SFX(attend_dh)(const int8_t *q8, int32_t aq, const int8_t *k8, const int32_t
         out[c] = (int32_t)lmz_clamp64(lmz_div_round(acc[c], zd), -LMZ_ACT, LMZ_ACT);
 }
 
-static LMZ_TGT void LMZ_SFX(attend_row)(const int8_t *q8, int32_t aq, const int8_t *k8,
-                                        const int32_t *ak, const int8_t *v8, const int32_t *av,
-                                        int row_stride, int a_stride, int i, int dh, int e_h,
-                                        int32_t *sc, int64_t *acc, int32_t *out)
+static LMZ_TGT void LMZ_SFX(attend_row)(const lmz_att_head *kv, const int8_t *q8, int32_t aq,
+                                        int i, const lmz_att_scratch *w, int32_t *out)
 {
+    const int8_t *k8 = kv->k8, *v8 = kv->v8;
+    const int32_t *ak = kv->ak, *av = kv->av;
+    const int row_stride = kv->row_stride, a_stride = kv->a_stride, dh = kv->dh, e_h = kv->e_h;
+    int32_t *sc = w->sc;
+    int64_t *acc = w->acc;
     if (dh == 8)
         LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, 8, e_h, sc, acc, out);
     else if (dh == 16)
@@ -630,7 +633,7 @@ static LMZ_TGT void LMZ_SFX(attend_row)(const int8_t *q8, int32_t aq, const int8
     else if (dh % 32 == 0)
         LMZ_SFX(attend_dh)(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, dh, e_h, sc, acc, out);
     else /* other head sizes: the reference */
-        lmz_attend_row(q8, aq, k8, ak, v8, av, row_stride, a_stride, i, dh, e_h, sc, acc, out);
+        lmz_attend_row(kv, q8, aq, i, w, out);
 }
 
 /* ---- attention of several queries per sweep (the full pass) ---- */
@@ -873,13 +876,15 @@ LMZ_SFX(attend_mq)(const int NQ, const int8_t *q8, const int32_t *aq, int q_stri
 /* lmz_attend_rows's contract (lmz_cpu.h): groups of LMZ_MQ(dh) queries
  * share a sweep; the rest, and head sizes without a shared kernel, go one
  * by one through attend_row. */
-static LMZ_TGT void LMZ_SFX(attend_rows)(const int8_t *q8, const int32_t *aq, int q_stride,
-                                         int aq_stride, const int8_t *k8, const int32_t *ak,
-                                         const int8_t *v8, const int32_t *av, int row_stride,
-                                         int a_stride, int i0, int nq, int dh, int e_h,
-                                         int32_t *sc, int sc_stride, int64_t *acc, int32_t *out,
-                                         int out_stride)
+static LMZ_TGT void LMZ_SFX(attend_rows)(const lmz_att_head *kv, const lmz_att_queries *q,
+                                         const lmz_att_scratch *w)
 {
+    const int8_t *k8 = kv->k8, *v8 = kv->v8, *q8 = q->q8;
+    const int32_t *ak = kv->ak, *av = kv->av, *aq = q->aq;
+    const int row_stride = kv->row_stride, a_stride = kv->a_stride, dh = kv->dh, e_h = kv->e_h;
+    const int q_stride = q->q_stride, aq_stride = q->aq_stride, i0 = q->i0, nq = q->nq;
+    const int out_stride = q->out_stride, sc_stride = w->sc_stride;
+    int32_t *out = q->out, *sc = w->sc;
     const int NQ = LMZ_MQ(dh);
     int t = 0;
     if (NQ > 1)
@@ -903,8 +908,7 @@ static LMZ_TGT void LMZ_SFX(attend_rows)(const int8_t *q8, const int32_t *aq, in
 #endif
         }
     for (; t < nq; t++)
-        LMZ_SFX(attend_row)(q8 + (size_t)t * q_stride, aq[(size_t)t * aq_stride], k8, ak, v8, av,
-                            row_stride, a_stride, i0 + t, dh, e_h, sc, acc,
+        LMZ_SFX(attend_row)(kv, q8 + (size_t)t * q_stride, aq[(size_t)t * aq_stride], i0 + t, w,
                             out + (size_t)t * out_stride);
 }
 
