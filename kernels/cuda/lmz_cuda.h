@@ -1,4 +1,5 @@
-/* lmz_cuda.h: the CUDA backend's C interface (kernels/backend.c calls it).
+/* lmz_cuda.h: the CUDA backend's C interface (cuda_backend.cu puts it behind
+ * the backend table; the tests call it directly).
  *
  * The same contract as lmz_backend_score / lmz_backend_decode: the same
  * bits as the CPU reference (docs/inference.md), for any batch size. See
