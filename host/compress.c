@@ -267,7 +267,8 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     if (cpb > LMZ_MAX_CHUNKS_PER_BLOCK)
         return lmz_err_set(err, LMZ_ERR_USAGE, "chunks per block must be 1..%d", LMZ_MAX_CHUNKS_PER_BLOCK);
 
-    lmz_model *m = NULL;
+    lmz_model *owned = NULL;     /* resolved here from -m or the kind */
+    const lmz_model *m = o->model; /* or the caller's (compress --fit) */
     lmz_backend *be = NULL;
     lmz_archive_writer *w = NULL;
     lmz_inputs in;
@@ -276,7 +277,11 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     memset(&b, 0, sizeof b);
     int shipped = 0;
     const char *spec = o->c.model_spec ? o->c.model_spec : lmz_default_model_for_kind(kind);
-    lmz_status rc = lmz_model_resolve(spec, o->c.model_dir, o->c.model_path, &m, &shipped, err);
+    lmz_status rc = LMZ_OK;
+    if (!m) {
+        rc = lmz_model_resolve(spec, o->c.model_dir, o->c.model_path, &owned, &shipped, err);
+        m = owned;
+    }
     if (!rc)
         rc = lmz_inputs_collect(&in, o->inputs, o->ninputs, o->recursive, err);
     const lmz_backend_params bp = lmz_common_backend_params(&o->c);
@@ -334,7 +339,7 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
     batch_free(&b);
     lmz_inputs_free(&in);
     lmz_backend_free(be);
-    lmz_model_free(m);
+    lmz_model_free(owned);
     st->seconds = lmz_now() - t0;
     return rc;
 }

@@ -58,6 +58,8 @@ typedef struct lmz_compress_opts {
     const char *kind;           /* --kind; NULL: "text" */
     uint32_t chunks_per_block;  /* 0: 64 */
     lmz_codec codec;            /* --codec; 0: auto */
+    const lmz_model *model;     /* a model in memory (e.g. fitted by --fit): used
+                                   instead of model_spec and embedded; NULL: none */
 } lmz_compress_opts;
 
 typedef struct lmz_stats {

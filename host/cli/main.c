@@ -76,6 +76,11 @@ static void help(const char *cmd)
                "                      whichever is smallest (default); lm: the model only\n"
                "                      (the paper's protocol); lzma2 or zstd: that codec only,\n"
                "                      without running the model. Stored when nothing is smaller\n"
+               "      --fit TIME      first train a model on a sample of the input for TIME\n"
+               "                      (e.g. 10m; from the kind's default model when it is a\n"
+               "                      trained one), and use it, embedded, if it codes a held-back\n"
+               "                      part of the sample better, its own size counted\n"
+               "      --fit-sample N  bytes of the input to train on (default 32M; k, M, G)\n"
                "      --batch N       blocks in flight per batch (default 4 on the CPU, on CUDA\n"
                "                      16384 chunks: 256 blocks of 64, at most 1 GiB); memory\n"
                "                      grows with N (~6 x N x block size)\n");
@@ -129,7 +134,7 @@ static void help(const char *cmd)
 }
 
 enum { OPT_MODEL_DIR = 1000, OPT_DEVICE, OPT_NO_PROGRESS, OPT_KIND, OPT_BLOCK_CHUNKS, OPT_BATCH,
-       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL, OPT_SALVAGE, OPT_CODEC };
+       OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL, OPT_SALVAGE, OPT_CODEC, OPT_FIT, OPT_FIT_SAMPLE };
 
 typedef struct cli {
     lmz_common_opts c;
@@ -141,6 +146,8 @@ typedef struct cli {
     int have_block, have_range, have_member;
     uint64_t block, off, len;
     const char *member;
+    double fit_seconds;      /* --fit; 0: none */
+    uint64_t fit_sample;     /* --fit-sample */
 } cli;
 
 static void parse(const char *cmd, int argc, char **argv, cli *o)
@@ -157,6 +164,7 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         {"range", required_argument, 0, OPT_RANGE}, {"member", required_argument, 0, OPT_MEMBER},
         {"full", no_argument, 0, OPT_FULL},      {"salvage", no_argument, 0, OPT_SALVAGE},
         {"codec", required_argument, 0, OPT_CODEC},
+        {"fit", required_argument, 0, OPT_FIT},  {"fit-sample", required_argument, 0, OPT_FIT_SAMPLE},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     cli_env_common(&o->c); /* LMZ_MODEL_PATH, LMZ_SIMD, LMZ_CUDA_AUTO, LMZ_DECODE_BATCH */
@@ -227,6 +235,26 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
             o->codec = (lmz_codec)k;
             break;
         }
+        case OPT_FIT:
+            if (strcmp(cmd, "compress") != 0)
+                die_usage("--fit is an option of compress%s", "");
+            if (!cli_parse_seconds(optarg, &o->fit_seconds) || o->fit_seconds > 7 * 86400.0)
+                die_usage("--fit wants a time such as 600, 10m or 1h, not '%s'", optarg);
+            break;
+        case OPT_FIT_SAMPLE: {
+            if (strcmp(cmd, "compress") != 0)
+                die_usage("--fit-sample is an option of compress%s", "");
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            double mul = *end == 'k' ? 1e3 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1;
+            if (mul != 1)
+                end++;
+            if (errno || end == optarg || *end || !(v * mul >= 65536) || v * mul > 1e12)
+                die_usage("--fit-sample wants a size from 64k to 1000G, not '%s'", optarg);
+            o->fit_sample = (uint64_t)(v * mul);
+            break;
+        }
         case OPT_SALVAGE:
             if (strcmp(cmd, "decompress") != 0)
                 die_usage("--salvage is an option of decompress%s", "");
@@ -270,7 +298,32 @@ static int cmd_compress(int argc, char **argv)
     lmz_stats st;
     lmz_err e;
     lmz_err_clear(&e);
-    if (lmz_compress(&co, &st, &e))
+    lmz_model *fitted = NULL;
+    if (o.fit_sample && !o.fit_seconds)
+        die_usage("compress: --fit-sample needs --fit%s", "");
+    if (o.fit_seconds) {
+        for (int i = 0; i < nin; i++)
+            if (!strcmp(co.inputs[i], "-"))
+                die_usage("compress: --fit reads the input twice, so it cannot read standard input%s", "");
+        /* Refuse an existing archive before spending TIME on training. */
+        if (!o.c.force && access(o.output, F_OK) == 0) {
+            fprintf(stderr, "%s: %s: already exists (use -f to overwrite)\n", prog_cmd, o.output);
+            return 1;
+        }
+        cli_fit_opts fo = {.inputs = co.inputs, .ninputs = nin, .recursive = o.recursive,
+                           .kind = o.kind ? o.kind : "text", .model_spec = o.c.model_spec,
+                           .model_dir = o.c.model_dir, .model_path = o.c.model_path,
+                           .seconds = o.fit_seconds,
+                           .sample_bytes = o.fit_sample ? o.fit_sample : (uint64_t)32 << 20,
+                           .nthreads = o.c.nthreads, .progress = o.c.progress,
+                           .verbose = o.c.verbose};
+        if (cli_fit(&fo, &fitted, &e))
+            return fail(&e);
+        co.model = fitted;
+    }
+    lmz_status rc = lmz_compress(&co, &st, &e);
+    lmz_model_free(fitted);
+    if (rc)
         return fail(&e);
     if (!o.quiet)
         rate_line(o.output, &st, st.raw_bytes, st.archive_bytes);
