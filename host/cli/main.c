@@ -83,7 +83,7 @@ static void help(const char *cmd)
                "      --fit-sample N  bytes of the input to train on (default 32M; k, M, G)\n"
                "      --batch N       blocks in flight per batch (default 4 on the CPU, on CUDA\n"
                "                      16384 chunks: 256 blocks of 64, at most 1 GiB); memory\n"
-               "                      grows with N (~6 x N x block size)\n");
+               "                      grows with N (~8 x N x block size; 6 x with --codec lm)\n");
     else if (!strcmp(cmd, "decompress"))
         printf("usage: lmz decompress ARCHIVE [-o DIR|FILE] [-c] [--salvage] [options]\n\n"
                "Write every member back under DIR (default: the current directory), or to\n"
