@@ -37,6 +37,7 @@ typedef struct lmz_common_opts {
     lmz_simd simd;           /* $LMZ_SIMD: the CPU's SIMD path; 0: the best */
     int cuda_auto;           /* $LMZ_CUDA_AUTO=1: --device auto may pick CUDA */
     int decode_batch;        /* $LMZ_DECODE_BATCH: chunks per CPU decoding thread; 0: 4 */
+    int cuda_sync;           /* $LMZ_CUDA_SYNC=1: check every CUDA kernel (debugging) */
 } lmz_common_opts;
 
 /* --codec: how each block is coded (docs/format.md, "Blocks"). AUTO keeps,

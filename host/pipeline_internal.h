@@ -14,7 +14,8 @@
 static inline lmz_backend_params lmz_common_backend_params(const lmz_common_opts *c)
 {
     const lmz_backend_params p = {.device = c->device, .nthreads = c->nthreads, .simd = c->simd,
-                                  .cuda_auto = c->cuda_auto, .decode_batch = c->decode_batch};
+                                  .cuda_auto = c->cuda_auto, .decode_batch = c->decode_batch,
+                                  .cuda_sync = c->cuda_sync};
     return p;
 }
 

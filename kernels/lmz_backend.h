@@ -27,7 +27,7 @@ int lmz_device_parse(const char *s);
 /* How to build a backend. All zero is the default everywhere (so
  * `lmz_backend_params p = {0}` or a NULL pointer asks for the defaults).
  * The library never reads the environment: the CLI maps LMZ_SIMD,
- * LMZ_CUDA_AUTO and LMZ_DECODE_BATCH onto these fields. None of them
+ * LMZ_CUDA_AUTO, LMZ_DECODE_BATCH and LMZ_CUDA_SYNC onto these fields. None of them
  * changes a single bit of the output; they choose where and how fast. */
 typedef struct lmz_backend_params {
     lmz_device device; /* AUTO: the CPU, or CUDA when cuda_auto and a device is present */
@@ -40,6 +40,10 @@ typedef struct lmz_backend_params {
                           backend has been verified on hardware (docs/cuda.md). */
     int decode_batch;  /* chunks each CPU decoding thread steps together,
                           1..LMZ_KV_MANY; anything else: LMZ_KV_MANY */
+    int cuda_sync;     /* 1: debugging: CUDA waits for and checks every kernel
+                          launch, so an error names the failing kernel and its
+                          launch site (docs/cuda.md); slow. The CLI maps
+                          LMZ_CUDA_SYNC=1 onto it. */
 } lmz_backend_params;
 
 /* Create a backend for model m (which must outlive it); p NULL: defaults.

@@ -222,12 +222,10 @@ void lmz_cuda_attend_full(const lmz_cuda *g, const lmz_att_tiles *t, const lmz_d
     if (t->ntiles <= 0)
         return;
     const int d = g->cfg.d_model, H = g->cfg.n_heads;
+    // above 48 KB (dh > 112) this relies on the opt-in of lmz_cuda_attend_init
     const size_t smem = full_smem(d / H);
-    if (smem > 48 * 1024)
-        cudaFuncSetAttribute(k_attend_full, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             (int)smem);
     const dim3 grid((unsigned)t->ntiles, (unsigned)H);
-    k_attend_full<<<grid, ATT_THREADS, smem, g->stream>>>(d, H, *t, *in, g->tabs, o);
+    LMZ_LAUNCH(g, k_attend_full, grid, ATT_THREADS, smem, d, H, *t, *in, g->tabs, o);
 }
 
 // ---------------------------------------------------------------------------
@@ -333,5 +331,19 @@ void lmz_cuda_attend_step(const lmz_cuda *g, int nb, const lmz_att_step *st, con
     const int d = g->cfg.d_model, H = g->cfg.n_heads;
     const dim3 grid((unsigned)nb, (unsigned)H);
     const size_t smem = (size_t)(st->i + 1) * 4;
-    k_attend_step<<<grid, STEP_THREADS, smem, g->stream>>>(d, H, g->cfg.ctx, *st, *in, g->tabs, o);
+    LMZ_LAUNCH(g, k_attend_step, grid, STEP_THREADS, smem, d, H, g->cfg.ctx, *st, *in, g->tabs, o);
+}
+
+// The full pass needs full_smem(dh) of dynamic shared memory (98 KB at dh
+// 256: beyond the default 48 KB, so it opts in, less its static arrays);
+// the step needs (i + 1) int32 scores, ctx of them at the last position.
+lmz_status lmz_cuda_attend_init(const lmz_cuda *g, lmz_err *err)
+{
+    const int dh = g->cfg.d_model / g->cfg.n_heads;
+    lmz_status st = lmz_cuda_smem(g, (const void *)k_attend_full, "k_attend_full", full_smem(dh),
+                                  err);
+    if (st == LMZ_OK)
+        st = lmz_cuda_smem(g, (const void *)k_attend_step, "k_attend_step",
+                           (size_t)g->cfg.ctx * 4, err);
+    return st;
 }

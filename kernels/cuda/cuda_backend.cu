@@ -29,15 +29,16 @@ static lmz_status cuda_decode(lmz_backend *b, int nchunks, const uint8_t *const 
 static const lmz_backend_i cuda_iface = {"cuda", cuda_free, cuda_score, cuda_decode};
 
 // The CPU's params (nthreads, simd, decode_batch) do not apply here: the
-// device batch is sized from free device memory.
+// device batch is sized from free device memory. cuda_sync is the
+// debugging mode of LMZ_LAUNCH (cuda_internal.h).
 extern "C" lmz_status lmz_backend_cuda_init(lmz_backend *b, const lmz_backend_params *p,
                                             lmz_err *err)
 {
-    (void)p;
     lmz_cuda *g = NULL;
     lmz_status st = lmz_cuda_create(b->m, &g, err); // LMZ_ERR_NO_DEVICE without a device
     if (st != LMZ_OK)
         return st;
+    lmz_cuda_set_sync(g, p->cuda_sync);
     b->iface = &cuda_iface;
     b->ctx = g;
     return LMZ_OK;

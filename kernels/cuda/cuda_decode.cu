@@ -115,7 +115,7 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, const uint8_t *const *s
         if (sbytes)
             cudaMemcpyAsync(dstream, hstream, sbytes, cudaMemcpyHostToDevice, s);
         cudaMemcpyAsync(doff, hmeta, meta_bytes, cudaMemcpyHostToDevice, s);
-        k_dec_init<<<(nb + 127) / 128, 128, 0, s>>>(nb, dstream, doff, dslen, dec, tok);
+        LMZ_LAUNCH(g, k_dec_init, (nb + 127) / 128, 128, 0, nb, dstream, doff, dslen, dec, tok);
 
         const lmz_dacts acts = {nb, x, zq, za, bigp, o};
         for (int i = 0; i < (int)maxlen; i++) {
@@ -157,15 +157,16 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, const uint8_t *const *s
             }
             lmz_cuda_logits(g, &acts);
             lmz_cuda_table_decode(g, nb, i, bigp, draw, dec, dout, tok);
+            if (g->launch.e != cudaSuccess)
+                break; // LMZ_LAUNCH skips the rest anyway; stop queuing steps
         }
         cudaMemcpyAsync(hout, dout, nbb * ctx, cudaMemcpyDeviceToHost, s);
         e = cudaGetLastError();
         if (e == cudaSuccess)
             e = cudaStreamSynchronize(s);
-        if (e != cudaSuccess) {
-            st = lmz_cuda_fail(err, "decode", e);
+        st = lmz_cuda_finish(g, "decode", e, err); // names the first failed launch
+        if (st != LMZ_OK)
             goto done;
-        }
         for (int c = c0; c < c1; c++)
             if (raw_len[c])
                 memcpy(out[c], hout + (size_t)(c - c0) * ctx, raw_len[c]);
@@ -186,6 +187,7 @@ extern "C" lmz_status lmz_cuda_decode(lmz_cuda *g, int nchunks, const uint8_t *c
     cudaError_t e = cudaSetDevice(g->device);
     if (e != cudaSuccess)
         return lmz_cuda_fail(err, "set device", e);
+    lmz_cuda_launch_reset(g);
     size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
         free_b = (size_t)1 << 30;

@@ -68,7 +68,46 @@ struct lmz_cuda {
     // workspace (cuda_score.cu and cuda_decode.cu)
     lmz_dbuf ws[16];
     int batch; // chunks per device batch, 0 = from free memory
+    // debugging: 1 = wait for every kernel and check it (LMZ_LAUNCH)
+    int sync_check;
+    // The first failed launch of the current score/decode call (LMZ_LAUNCH).
+    // The launchers take a const lmz_cuda (they only queue work), so the
+    // record is mutable; one lmz_cuda is used by one thread at a time.
+    mutable struct {
+        cudaError_t e;      // cudaSuccess: none yet
+        const char *kernel; // its name, as written at the launch site
+        const char *file;
+        int line;
+        int synced;         // 1: found by sync_check, so this kernel failed;
+                            // 0: found right after queuing it (a launch error,
+                            // or an earlier kernel's error reported late)
+        long n;             // launches so far in this call (the failed one's number)
+    } launch;
 };
+
+// ---- every kernel launch goes through LMZ_LAUNCH ----
+// LMZ_LAUNCH(g, kernel, grid, block, smem, args...) queues kernel on g's
+// stream, then lmz_cuda_launched checks it: always cudaGetLastError (cheap:
+// catches bad launch configurations, naming the kernel), and with
+// g->sync_check also cudaDeviceSynchronize, so that a kernel that faults is
+// named too (kernel errors otherwise surface at the next synchronisation,
+// far from their cause). After the first error of a call every further
+// launch is skipped: a sticky error would fail them all, and the first one
+// is the one worth reporting. One macro for all launches, so none escapes.
+#define LMZ_LAUNCH(g, kernel, grid, block, smem, ...)                                            \
+    do {                                                                                         \
+        if ((g)->launch.e == cudaSuccess) {                                                      \
+            kernel<<<(grid), (block), (smem), (g)->stream>>>(__VA_ARGS__);                       \
+            lmz_cuda_launched((g), #kernel, __FILE__, __LINE__);                                 \
+        }                                                                                        \
+    } while (0)
+void lmz_cuda_launched(const lmz_cuda *g, const char *kernel, const char *file, int line);
+// Start a score/decode call: forget the last call's launch error.
+void lmz_cuda_launch_reset(lmz_cuda *g);
+// End of a call's queue: e is the result of its final cudaGetLastError /
+// cudaStreamSynchronize. Reports the first launch error if there was one
+// (kernel, file:line, launch number), else e; LMZ_OK if both are clean.
+lmz_status lmz_cuda_finish(const lmz_cuda *g, const char *what, cudaError_t e, lmz_err *err);
 
 static inline const lmz_dlinear *lmz_cuda_lin(const lmz_cuda *g, int layer, lmz_lin_which which)
 {
@@ -83,6 +122,18 @@ static inline const lmz_dlinear *lmz_cuda_head(const lmz_cuda *g)
 cudaError_t lmz_cuda_ws(lmz_cuda *g, int k, size_t n, void **out);
 // A CUDA error as an lmz error.
 lmz_status lmz_cuda_fail(lmz_err *err, const char *what, cudaError_t e);
+
+// Dynamic shared memory: check that `kernel` (named `name`) can be launched
+// with `need` bytes of it on this device, and opt in above the default
+// 48 KB when it must. The limit is the device's opt-in maximum per block
+// less the kernel's own static shared memory (cudaFuncGetAttributes).
+// Called once per kernel at lmz_cuda_create with the model's largest need.
+lmz_status lmz_cuda_smem(const lmz_cuda *g, const void *kernel, const char *name, size_t need,
+                         lmz_err *err);
+// Each launcher file's check of its kernels' launch configuration for g's
+// model (shared memory), run by lmz_cuda_create.
+lmz_status lmz_cuda_rows_init(const lmz_cuda *g, lmz_err *err);
+lmz_status lmz_cuda_attend_init(const lmz_cuda *g, lmz_err *err);
 
 // ---- cuda_rows.cu ----
 // x[r][c] = embedding of in[r] (rows n, width d).

@@ -107,7 +107,7 @@ void lmz_cuda_linear(const lmz_cuda *g, const lmz_dlinear *L, int n, const int8_
         return;
     const dim3 grid((unsigned)((L->out + BN - 1) / BN), (unsigned)((n + BM - 1) / BM));
     if (L->in % 4 == 0)
-        k_linear<true><<<grid, 256, 0, g->stream>>>(n, L->out, L->in, q, a, *L, mode, lim, y);
+        LMZ_LAUNCH(g, k_linear<true>, grid, 256, 0, n, L->out, L->in, q, a, *L, mode, lim, y);
     else
-        k_linear<false><<<grid, 256, 0, g->stream>>>(n, L->out, L->in, q, a, *L, mode, lim, y);
+        LMZ_LAUNCH(g, k_linear<false>, grid, 256, 0, n, L->out, L->in, q, a, *L, mode, lim, y);
 }

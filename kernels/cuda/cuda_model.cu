@@ -10,13 +10,115 @@ extern "C" {
 #include "lmz_tables.h"
 }
 
+static lmz_status status_of(cudaError_t e);
+
 lmz_status lmz_cuda_fail(lmz_err *err, const char *what, cudaError_t e)
 {
-    const lmz_status st =
-        e == cudaErrorMemoryAllocation ? LMZ_ERR_NOMEM
-        : (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver) ? LMZ_ERR_NO_DEVICE
-                                                                       : LMZ_ERR_GENERIC;
-    return lmz_err_set(err, st, "cuda: %s: %s", what, cudaGetErrorString(e));
+    return lmz_err_set(err, status_of(e), "cuda: %s: %s", what, cudaGetErrorString(e));
+}
+
+static lmz_status status_of(cudaError_t e)
+{
+    return e == cudaErrorMemoryAllocation ? LMZ_ERR_NOMEM
+           : (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver) ? LMZ_ERR_NO_DEVICE
+                                                                          : LMZ_ERR_GENERIC;
+}
+
+// "kernels/cuda/cuda_rows.cu" -> "cuda_rows.cu": __FILE__ is whatever path
+// the build gave nvcc, often absolute; the file name is enough.
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+void lmz_cuda_launched(const lmz_cuda *g, const char *kernel, const char *file, int line)
+{
+    g->launch.n++;
+    cudaError_t e = cudaGetLastError(); // launch configuration, or an earlier fault
+    int synced = 0;
+    if (e == cudaSuccess && g->sync_check) {
+        e = cudaDeviceSynchronize(); // this kernel has run: its own fault shows now
+        if (e == cudaSuccess)
+            e = cudaGetLastError();
+        synced = 1;
+    }
+    if (e != cudaSuccess && g->launch.e == cudaSuccess) {
+        g->launch.e = e;
+        g->launch.kernel = kernel;
+        g->launch.file = file;
+        g->launch.line = line;
+        g->launch.synced = synced;
+    }
+}
+
+void lmz_cuda_launch_reset(lmz_cuda *g)
+{
+    memset(&g->launch, 0, sizeof g->launch);
+    g->launch.e = cudaSuccess;
+}
+
+lmz_status lmz_cuda_finish(const lmz_cuda *g, const char *what, cudaError_t e, lmz_err *err)
+{
+    const cudaError_t le = g->launch.e;
+    if (le != cudaSuccess && g->launch.synced)
+        return lmz_err_set(err, status_of(le),
+                           "cuda: %s: kernel %s (%s:%d, launch %ld of this call) failed: %s", what,
+                           g->launch.kernel, base_name(g->launch.file), g->launch.line,
+                           g->launch.n, cudaGetErrorString(le));
+    if (le != cudaSuccess)
+        return lmz_err_set(err, status_of(le),
+                           "cuda: %s: launching %s (%s:%d, launch %ld of this call): %s%s", what,
+                           g->launch.kernel, base_name(g->launch.file), g->launch.line,
+                           g->launch.n, cudaGetErrorString(le),
+                           g->sync_check ? ""
+                                         : " (or an earlier kernel's fault reported late: "
+                                           "LMZ_CUDA_SYNC=1 names the kernel)");
+    if (e != cudaSuccess)
+        return lmz_err_set(err, status_of(e), "cuda: %s: %s%s", what, cudaGetErrorString(e),
+                           g->sync_check ? "" : " (LMZ_CUDA_SYNC=1 names the failing kernel)");
+    return LMZ_OK;
+}
+
+lmz_status lmz_cuda_smem(const lmz_cuda *g, const void *kernel, const char *name, size_t need,
+                         lmz_err *err)
+{
+    cudaFuncAttributes fa;
+    cudaError_t e = cudaFuncGetAttributes(&fa, kernel);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return lmz_err_set(err, status_of(e), "cuda: %s: cudaFuncGetAttributes: %s", name,
+                           cudaGetErrorString(e));
+    }
+    // fa.maxDynamicSharedSizeBytes: what a launch may ask for now (48 KB less
+    // the static part until someone opts in)
+    if (need <= (size_t)fa.maxDynamicSharedSizeBytes)
+        return LMZ_OK;
+    int optin = 0;
+    e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, g->device);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return lmz_err_set(err, status_of(e), "cuda: %s: cudaDeviceGetAttribute: %s", name,
+                           cudaGetErrorString(e));
+    }
+    const size_t stat = fa.sharedSizeBytes;
+    const size_t limit = (size_t)optin > stat ? (size_t)optin - stat : 0;
+    if (need > limit)
+        return lmz_err_set(err, LMZ_ERR_NO_DEVICE,
+                           "cuda: %s needs %zu bytes of dynamic shared memory for this model; "
+                           "the device allows %zu (opt-in maximum %d per block less %zu static)",
+                           name, need, limit, optin, stat);
+    // The whole limit rather than `need`: the attribute belongs to the
+    // kernel, process-wide, and another model in this process may need more.
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)limit);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return lmz_err_set(err, status_of(e),
+                           "cuda: %s: cudaFuncSetAttribute(MaxDynamicSharedMemorySize, %zu) "
+                           "failed: %s (needs %zu dynamic + %zu static bytes, opt-in maximum %d)",
+                           name, limit, cudaGetErrorString(e), need, stat, optin);
+    }
+    return LMZ_OK;
 }
 
 cudaError_t lmz_cuda_ws(lmz_cuda *g, int k, size_t n, void **out)
@@ -157,6 +259,16 @@ extern "C" lmz_status lmz_cuda_create(const lmz_model *m, lmz_cuda **out, lmz_er
         lmz_cuda_free(g);
         return st;
     }
+    // Launch configurations that depend on the model (shared memory): fail
+    // here, naming the kernel, rather than at the first launch.
+    lmz_status st = lmz_cuda_rows_init(g, err);
+    if (st == LMZ_OK)
+        st = lmz_cuda_attend_init(g, err);
+    if (st != LMZ_OK) {
+        lmz_cuda_free(g);
+        return st;
+    }
+    lmz_cuda_launch_reset(g);
     *out = g;
     return LMZ_OK;
 }
@@ -164,4 +276,9 @@ extern "C" lmz_status lmz_cuda_create(const lmz_model *m, lmz_cuda **out, lmz_er
 extern "C" void lmz_cuda_set_batch(lmz_cuda *g, int chunks_per_batch)
 {
     g->batch = chunks_per_batch > 0 ? chunks_per_batch : 0;
+}
+
+extern "C" void lmz_cuda_set_sync(lmz_cuda *g, int on)
+{
+    g->sync_check = on != 0;
 }

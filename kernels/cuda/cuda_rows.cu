@@ -28,8 +28,8 @@ void lmz_cuda_embed(const lmz_cuda *g, int n, const uint8_t *in, int32_t *x)
     const size_t total = (size_t)n * d;
     if (total == 0)
         return;
-    k_embed<<<(unsigned)((total + 255) / 256), 256, 0, g->stream>>>(n, d, in, g->emb, g->emb_mult,
-                                                                    g->emb_shift, x);
+    LMZ_LAUNCH(g, k_embed, (unsigned)((total + 255) / 256), 256, 0, n, d, in, g->emb, g->emb_mult,
+               g->emb_shift, x);
 }
 
 // Quantise the w values v[] of shared memory into q (lmz_quant_row); every
@@ -87,7 +87,7 @@ void lmz_cuda_ln_quant(const lmz_cuda *g, int n, const int32_t *x, int8_t *zq, i
     if (n <= 0)
         return;
     const int d = g->cfg.d_model;
-    k_ln_quant<<<n, ROW_THREADS, (size_t)d * 4, g->stream>>>(d, x, zq, za);
+    LMZ_LAUNCH(g, k_ln_quant, n, ROW_THREADS, (size_t)d * 4, d, x, zq, za);
 }
 
 // lmz_quant_row of a row (of gelu of it with LMZ_QUANT_GELU), one block per row.
@@ -112,7 +112,7 @@ void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, lmz_quant_pre pre, con
 {
     if (n <= 0)
         return;
-    k_quant_rows<<<n, ROW_THREADS, (size_t)w * 4, g->stream>>>(w, pre, g->tabs, v, q, a);
+    LMZ_LAUNCH(g, k_quant_rows, n, ROW_THREADS, (size_t)w * 4, w, pre, g->tabs, v, q, a);
 }
 
 // The q, k and v head slices of the qkv output, each row-quantised: one warp
@@ -152,5 +152,18 @@ void lmz_cuda_quant_heads(const lmz_cuda *g, int n, const int32_t *qkv, const lm
         return;
     const int d = g->cfg.d_model, H = g->cfg.n_heads;
     const size_t threads = (size_t)n * H * 3 * 32;
-    k_quant_heads<<<(unsigned)((threads + 255) / 256), 256, 0, g->stream>>>(n, d, H, qkv, *dst);
+    LMZ_LAUNCH(g, k_quant_heads, (unsigned)((threads + 255) / 256), 256, 0, n, d, H, qkv, *dst);
+}
+
+// The row kernels' dynamic shared memory is one row: d int32 for LN, and
+// up to max(d, d_ff) int32 for row quantisation (the attention output and
+// the GELU of ff1's).
+lmz_status lmz_cuda_rows_init(const lmz_cuda *g, lmz_err *err)
+{
+    const size_t d = (size_t)g->cfg.d_model, f = (size_t)g->cfg.d_ff;
+    lmz_status st = lmz_cuda_smem(g, (const void *)k_ln_quant, "k_ln_quant", d * 4, err);
+    if (st == LMZ_OK)
+        st = lmz_cuda_smem(g, (const void *)k_quant_rows, "k_quant_rows", (d > f ? d : f) * 4,
+                           err);
+    return st;
 }

@@ -136,10 +136,9 @@ static lmz_status run_batch(lmz_cuda *g, int c0, int c1, int n, const uint8_t *c
         e = cudaGetLastError();
         if (e == cudaSuccess)
             e = cudaStreamSynchronize(s);
-        if (e != cudaSuccess) {
-            st = lmz_cuda_fail(err, "score", e);
+        st = lmz_cuda_finish(g, "score", e, err); // names the first failed launch
+        if (st != LMZ_OK)
             goto done;
-        }
         for (int c = c0; c < c1; c++) {
             const size_t r0 = (size_t)hrow0[c - c0];
             memcpy(cum + (size_t)c * ctx, hcf + r0, len[c] * sizeof(uint16_t));
@@ -166,6 +165,7 @@ extern "C" lmz_status lmz_cuda_score(lmz_cuda *g, int nchunks, const uint8_t *co
     cudaError_t e = cudaSetDevice(g->device);
     if (e != cudaSuccess)
         return lmz_cuda_fail(err, "set device", e);
+    lmz_cuda_launch_reset(g);
     // rows per sub-batch: half the free memory, at most MAX_ROWS, at least
     // one full chunk
     size_t free_b = 0, total_b = 0;

@@ -54,7 +54,7 @@ void lmz_cuda_table_score(const lmz_cuda *g, int n, const int32_t *logits, const
 {
     if (n <= 0)
         return;
-    k_table_score<<<n, TAB_THREADS, 0, g->stream>>>(g->tabs, logits, target, cum, freq, tables);
+    LMZ_LAUNCH(g, k_table_score, n, TAB_THREADS, 0, g->tabs, logits, target, cum, freq, tables);
 }
 
 __global__ void __launch_bounds__(TAB_THREADS)
@@ -97,6 +97,6 @@ void lmz_cuda_table_decode(const lmz_cuda *g, int nb, int i, const int32_t *logi
 {
     if (nb <= 0)
         return;
-    k_table_decode<<<nb, TAB_THREADS, 0, g->stream>>>(g->tabs, g->cfg.ctx, i, logits, raw_len, dec,
-                                                      out, tok);
+    LMZ_LAUNCH(g, k_table_decode, nb, TAB_THREADS, 0, g->tabs, g->cfg.ctx, i, logits, raw_len, dec,
+               out, tok);
 }

@@ -42,6 +42,13 @@ lmz_status lmz_cuda_decode(lmz_cuda *g, int nchunks, const uint8_t *const *strea
  * that want several batches from few chunks. */
 void lmz_cuda_set_batch(lmz_cuda *g, int chunks_per_batch);
 
+/* Debugging (lmz_backend_params.cuda_sync; $LMZ_CUDA_SYNC=1 in the CLI and
+ * the tests): on != 0 waits for every kernel right after its launch and
+ * checks it, so the first failing kernel is named in the error (with its
+ * launch site, file:line) and nothing after it runs. Slow; the output is
+ * the same either way. */
+void lmz_cuda_set_sync(lmz_cuda *g, int on);
+
 #ifdef __cplusplus
 }
 #endif
