@@ -9,10 +9,22 @@
  *   - streams encoded from CPU tables decode on CUDA to the original bytes,
  *     and the streams encoded from CUDA's (cum, freq) are the CPU's bytes;
  *   - the same again through lmz_backend (--device cuda) and with tiny
- *     device batches (several sub-batches per call). */
+ *     device batches (several sub-batches per call).
+ *
+ * Output is line-buffered, one line per model as it finishes (with its
+ * time), so that a run cut short by a timeout still shows how far it got.
+ * Environment (scripts/gpu-check.sh):
+ *   LMZ_CUDA_SYNC=1       check every kernel launch (lmz_cuda_set_sync): a
+ *                         failure names the kernel and its launch site; the
+ *                         run stops at the first CUDA error
+ *   LMZ_CUDA_TEST_ONLY=s  only the models whose name contains s
+ * Without LMZ_CUDA_SYNC the run goes on after a CUDA error (a launch error
+ * may be one model's), unless the device is then unusable (a sticky
+ * error: lmz_cuda_create fails), where it stops. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lmz_backend.h"
 #include "lmz_coder.h"
@@ -23,6 +35,31 @@
 #ifdef LMZ_HAVE_CUDA
 #include "cuda/lmz_cuda.h"
 
+static int sync_check;      /* $LMZ_CUDA_SYNC=1 */
+static const char *only;    /* $LMZ_CUDA_TEST_ONLY */
+static int cuda_errors;     /* CUDA calls that returned an error so far */
+static int stop;            /* 1: no further model is worth running */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A CUDA call of model `what` returned st: count it and say why; in sync
+ * mode the first one ends the run (what follows a sticky error only
+ * repeats it). */
+static void cuda_error(const char *what, const char *call, lmz_status st, const lmz_err *err)
+{
+    cuda_errors++;
+    tu_failures++;
+    printf("%s: %s failed (status %d): %s\n", what, call, (int)st, err->msg);
+    if (sync_check) {
+        printf("stopping at the first CUDA error (LMZ_CUDA_SYNC=1)\n");
+        stop = 1;
+    }
+}
 
 /* ---- the comparison ---- */
 
@@ -64,7 +101,14 @@ static size_t encode(const uint16_t *cum, const uint16_t *freq, uint32_t n, uint
 
 static void check_model(const lmz_model *m, const uint8_t *buf, const char *what)
 {
+    if (stop || (only && !strstr(what, only)))
+        return;
+    const double t_start = now();
+    const int fails0 = tu_failures;
+    printf("> %s\n", what); /* a hang shows which model it is in */
     const int ctx = m->cfg.ctx;
+    lmz_cuda *g = NULL;
+    lmz_err err;
     chunkset cs;
     make_chunks(&cs, buf, ctx);
     const size_t per = (size_t)ctx;
@@ -74,6 +118,19 @@ static void check_model(const lmz_model *m, const uint8_t *buf, const char *what
     CHECK(ctab && gtab && ccum && cfreq && gcum && gfreq);
     if (!(ctab && gtab && ccum && cfreq && gcum && gfreq))
         goto out;
+
+    /* CUDA first: when it cannot even start, skip the CPU reference */
+    const lmz_status cst = lmz_cuda_create(m, &g, &err);
+    if (cst != LMZ_OK) {
+        cuda_error(what, "lmz_cuda_create", cst, &err);
+        if (cuda_errors > 1) {
+            printf("stopping: the device is unusable after the first CUDA error "
+                   "(a sticky error; LMZ_CUDA_SYNC=1 names the kernel)\n");
+            stop = 1;
+        }
+        goto out;
+    }
+    lmz_cuda_set_sync(g, sync_check);
 
     /* CPU reference, chunks in parallel (one scratch per chunk) */
     int cpu_st[MAXCH];
@@ -91,22 +148,14 @@ static void check_model(const lmz_model *m, const uint8_t *buf, const char *what
         CHECK_EQ_INT(cpu_st[c], LMZ_OK);
 
     /* CUDA: whole batch, then batches of 1 and 3 chunks */
-    lmz_cuda *g = NULL;
-    lmz_err err;
-    CHECK_EQ_INT(lmz_cuda_create(m, &g, &err), LMZ_OK);
-    if (!g) {
-        fprintf(stderr, "%s: %s\n", what, err.msg);
-        goto out;
-    }
     const int batches[3] = {0, 1, 3};
     for (int bi = 0; bi < 3; bi++) {
         lmz_cuda_set_batch(g, batches[bi]);
         memset(gtab, 0xAB, cs.n * per * 256 * 2);
         lmz_status st = lmz_cuda_score(g, cs.n, cs.data, cs.len, gcum, gfreq, gtab, &err);
-        CHECK_EQ_INT(st, LMZ_OK);
         if (st != LMZ_OK) {
-            fprintf(stderr, "%s: %s\n", what, err.msg);
-            break;
+            cuda_error(what, "lmz_cuda_score", st, &err);
+            goto out;
         }
         long bad = 0;
         for (int c = 0; c < cs.n; c++)
@@ -114,8 +163,8 @@ static void check_model(const lmz_model *m, const uint8_t *buf, const char *what
                 const size_t r = c * per + i;
                 if (memcmp(ctab + r * 256, gtab + r * 256, 512) != 0) {
                     if (bad++ < 3)
-                        fprintf(stderr, "%s (batch %d): chunk %d position %u: table differs\n",
-                                what, batches[bi], c, (unsigned)i);
+                        printf("%s (batch %d): chunk %d position %u: table differs\n", what,
+                               batches[bi], c, (unsigned)i);
                 }
                 if (ccum[r] != gcum[r] || cfreq[r] != gfreq[r])
                     bad++;
@@ -143,37 +192,55 @@ static void check_model(const lmz_model *m, const uint8_t *buf, const char *what
             memset(outs[c], 0x5A, per);
         lmz_status st = lmz_cuda_decode(g, cs.n, (const uint8_t *const *)streams, slen, cs.len,
                                         outs, &err);
-        CHECK_EQ_INT(st, LMZ_OK);
+        if (st != LMZ_OK) {
+            cuda_error(what, "lmz_cuda_decode", st, &err);
+            break;
+        }
         for (int c = 0; c < cs.n; c++)
             if (memcmp(outs[c], cs.data[c], cs.len[c]) != 0) {
-                fprintf(stderr, "%s (batch %d): chunk %d decodes wrong\n", what, batches[bi], c);
+                printf("%s (batch %d): chunk %d decodes wrong\n", what, batches[bi], c);
                 tu_failures++;
             }
     }
     lmz_cuda_free(g);
+    g = NULL;
 
     /* the same through the backend interface */
     lmz_backend *be = NULL;
-    CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){.device = LMZ_DEVICE_CUDA}, &be, &err), LMZ_OK);
+    lmz_status st = stop ? LMZ_OK
+                         : lmz_backend_create(m,
+                                              &(lmz_backend_params){.device = LMZ_DEVICE_CUDA,
+                                                                    .cuda_sync = sync_check},
+                                              &be, &err);
+    if (st != LMZ_OK)
+        cuda_error(what, "lmz_backend_create", st, &err);
     if (be) {
         CHECK(strcmp(lmz_backend_name(be), "cuda") == 0);
-        CHECK_EQ_INT(lmz_backend_score(be, cs.n, cs.data, cs.len, gcum, gfreq, &err), LMZ_OK);
-        for (int c = 0; c < cs.n; c++)
-            CHECK(memcmp(gcum + c * per, ccum + c * per, cs.len[c] * 2) == 0 &&
-                  memcmp(gfreq + c * per, cfreq + c * per, cs.len[c] * 2) == 0);
-        CHECK_EQ_INT(lmz_backend_decode(be, cs.n, (const uint8_t *const *)streams, slen, cs.len,
-                                        outs, &err),
-                     LMZ_OK);
-        for (int c = 0; c < cs.n; c++)
-            CHECK(memcmp(outs[c], cs.data[c], cs.len[c]) == 0);
+        st = lmz_backend_score(be, cs.n, cs.data, cs.len, gcum, gfreq, &err);
+        if (st != LMZ_OK)
+            cuda_error(what, "lmz_backend_score", st, &err);
+        else
+            for (int c = 0; c < cs.n; c++)
+                CHECK(memcmp(gcum + c * per, ccum + c * per, cs.len[c] * 2) == 0 &&
+                      memcmp(gfreq + c * per, cfreq + c * per, cs.len[c] * 2) == 0);
+        st = stop ? LMZ_OK
+                  : lmz_backend_decode(be, cs.n, (const uint8_t *const *)streams, slen, cs.len,
+                                       outs, &err);
+        if (st != LMZ_OK)
+            cuda_error(what, "lmz_backend_decode", st, &err);
+        else if (!stop)
+            for (int c = 0; c < cs.n; c++)
+                CHECK(memcmp(outs[c], cs.data[c], cs.len[c]) == 0);
         lmz_backend_free(be);
     }
     for (int c = 0; c < cs.n; c++) {
         free(streams[c]);
         free(outs[c]);
     }
-    printf("%s: ok so far (%d failures)\n", what, tu_failures);
 out:
+    lmz_cuda_free(g);
+    printf("%-28s %s  (%.1f s; %d failures so far)\n", what,
+           tu_failures == fails0 ? "ok  " : "FAIL", now() - t_start, tu_failures);
     free(ctab);
     free(gtab);
     free(ccum);
@@ -184,10 +251,19 @@ out:
 
 int main(void)
 {
+    /* a line per model as soon as it is known, also into a pipe or file */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (!lmz_cuda_available()) {
         printf("cuda_infer: no CUDA device, skipped\n");
         return TEST_SKIP;
     }
+    const char *sy = getenv("LMZ_CUDA_SYNC");
+    sync_check = sy && strcmp(sy, "1") == 0;
+    only = getenv("LMZ_CUDA_TEST_ONLY");
+    if (only && !*only)
+        only = NULL;
+    printf("cuda_infer: per-launch checks %s%s%s\n", sync_check ? "on" : "off",
+           only ? ", only models matching " : "", only ? only : "");
     /* 8 chunks of up to 8192 bytes: random bytes, a run, and text if any */
     const size_t nbuf = 8 * 8192;
     uint8_t *buf = malloc(nbuf);
