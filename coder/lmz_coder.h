@@ -55,6 +55,14 @@ void lmz_rc_enc_put(lmz_rc_enc *e, uint32_t cum, uint32_t freq);
  * input gives 0 bytes. */
 size_t lmz_rc_enc_finish(lmz_rc_enc *e);
 
+/* A whole chunk's stream from the model's view of each byte: symbol i is
+ * (cum[i], freq[i]). Returns the stream length, or (size_t)-1 if it does
+ * not fit in cap (a block then stores the chunk raw). This is the one
+ * chunk-coding loop: the compressor, lmz_chunk_encode (lmz.h), the tests
+ * and the benchmarks all call it. */
+size_t lmz_rc_encode_chunk(const uint16_t *cum, const uint16_t *freq, uint32_t n, uint8_t *out,
+                           size_t cap);
+
 /* ---- decoder ---- */
 typedef struct lmz_rc_dec {
     const uint8_t *buf;

@@ -143,3 +143,13 @@ void lmz_rc_dec_consume(lmz_rc_dec *d, uint32_t cum, uint32_t freq)
 {
     lmz_rc_core_dec_consume(d, cum, freq);
 }
+
+size_t lmz_rc_encode_chunk(const uint16_t *cum, const uint16_t *freq, uint32_t n, uint8_t *out,
+                           size_t cap)
+{
+    lmz_rc_enc e;
+    lmz_rc_enc_init(&e, out, cap);
+    for (uint32_t i = 0; i < n; i++)
+        lmz_rc_enc_put(&e, cum[i], freq[i]);
+    return lmz_rc_enc_finish(&e);
+}

@@ -24,9 +24,9 @@ static const char *const status_names[LMZ_ERR_COUNT] = {
     [LMZ_ERR_TRUNCATED] = "truncated",
 };
 
-const char *lmz_status_name(lmz_status code)
+const char *lmz_status_name(int code)
 {
-    if ((int)code < 0 || code >= LMZ_ERR_COUNT || !status_names[code])
+    if (code < 0 || code >= LMZ_ERR_COUNT || !status_names[code])
         return "unknown";
     return status_names[code];
 }

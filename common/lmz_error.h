@@ -8,35 +8,13 @@
 
 #include <stddef.h>
 
-typedef enum lmz_status {
-    LMZ_OK = 0,
-    LMZ_ERR_GENERIC = 1,         /* unspecified failure */
-    LMZ_ERR_NOMEM = 2,           /* allocation failed */
-    LMZ_ERR_IO = 3,              /* read/write/open failed (errno in message) */
-    LMZ_ERR_USAGE = 4,           /* bad flags or arguments */
-    LMZ_ERR_NOT_ARCHIVE = 5,     /* file is not an lmz archive */
-    LMZ_ERR_VERSION = 6,         /* newer format or arithmetic version */
-    LMZ_ERR_CORRUPT_INDEX = 7,   /* index fails its checksum or validation */
-    LMZ_ERR_CORRUPT_BLOCK = 8,   /* a block fails its payload/raw checksum or parse */
-    LMZ_ERR_MODEL_MISSING = 9,   /* the archive's model cannot be found */
-    LMZ_ERR_MODEL_MISMATCH = 10, /* the given model is not the archive's */
-    LMZ_ERR_MODEL_INVALID = 11,  /* a model file is malformed */
-    LMZ_ERR_EXISTS = 12,         /* output exists and -f was not given */
-    LMZ_ERR_UNSAFE_NAME = 13,    /* a member name would escape the output dir */
-    LMZ_ERR_RANGE = 14,          /* requested block/range/member does not exist */
-    LMZ_ERR_NO_DEVICE = 15,      /* requested device not available */
-    LMZ_ERR_TRUNCATED = 16,      /* file shorter than its metadata says */
-    LMZ_ERR_COUNT
-} lmz_status;
+/* The status codes (lmz_status, LMZ_OK, LMZ_ERR_*), lmz_error and
+ * lmz_status_name are the public ones of include/lmz.h: one definition, so
+ * the numbers the library returns are the numbers its users see. */
+#include "lmz.h"
 
 /* The error record: a status plus a message of one line. */
-typedef struct lmz_err {
-    lmz_status code;
-    char msg[512];
-} lmz_err;
-
-/* Stable lower-case name of a code, e.g. "corrupt_block". */
-const char *lmz_status_name(lmz_status code);
+typedef lmz_error lmz_err;
 
 /* Set err (if non-NULL) to code and a printf-style message; returns code so
  * that callers can write `return lmz_err_set(err, LMZ_ERR_IO, "...")`. */

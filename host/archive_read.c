@@ -15,7 +15,7 @@
 #include "h5util.h"
 #include "lmz_modelfile.h"
 
-struct lmz_archive {
+struct lmz_afile {
     char *path;
     uint64_t file_size;
     hid_t file;
@@ -42,7 +42,7 @@ static int starts_with_hdf5_signature(const char *path)
     return n == sizeof head && memcmp(head, hdf5_signature, sizeof head) == 0;
 }
 
-static lmz_status open_hdf5(lmz_archive *a, lmz_err *err)
+static lmz_status open_hdf5(lmz_afile *a, lmz_err *err)
 {
     int sb = lmz_h5_superblock_version(a->path);
     if (sb == 0 || sb == 1)
@@ -70,14 +70,14 @@ static lmz_status open_hdf5(lmz_archive *a, lmz_err *err)
 
 /* ---- root attributes ---- */
 
-static lmz_status bad_attribute(const lmz_archive *a, const char *name, lmz_err *err)
+static lmz_status bad_attribute(const lmz_afile *a, const char *name, lmz_err *err)
 {
     return lmz_err_set(err, LMZ_ERR_CORRUPT_INDEX,
                        "%s: attribute '%s' is missing or invalid (archive damaged)", a->path,
                        name);
 }
 
-static lmz_status read_u32_attr(lmz_archive *a, const char *name, uint32_t *out, lmz_err *err)
+static lmz_status read_u32_attr(lmz_afile *a, const char *name, uint32_t *out, lmz_err *err)
 {
     int64_t v;
     if (lmz_h5_attr_read_int(a->file, name, 0, UINT32_MAX, &v) < 0)
@@ -86,14 +86,14 @@ static lmz_status read_u32_attr(lmz_archive *a, const char *name, uint32_t *out,
     return LMZ_OK;
 }
 
-static lmz_status read_u64_attr(lmz_archive *a, const char *name, uint64_t *out, lmz_err *err)
+static lmz_status read_u64_attr(lmz_afile *a, const char *name, uint64_t *out, lmz_err *err)
 {
     if (lmz_h5_attr_read_u64(a->file, name, out) < 0)
         return bad_attribute(a, name, err);
     return LMZ_OK;
 }
 
-static lmz_status read_str_attr(lmz_archive *a, const char *name, char *buf, size_t cap,
+static lmz_status read_str_attr(lmz_afile *a, const char *name, char *buf, size_t cap,
                                 lmz_err *err)
 {
     if (lmz_h5_attr_read_str(a->file, name, buf, cap) < 0)
@@ -103,7 +103,7 @@ static lmz_status read_str_attr(lmz_archive *a, const char *name, char *buf, siz
 
 /* format, then the versions: a newer archive may lay out the rest
  * differently, so nothing else is read before they are known. */
-static lmz_status read_identity(lmz_archive *a, lmz_err *err)
+static lmz_status read_identity(lmz_afile *a, lmz_err *err)
 {
     lmz_archive_info *i = &a->info;
     char format[16], checksum[16];
@@ -140,7 +140,7 @@ static lmz_status read_identity(lmz_archive *a, lmz_err *err)
     return LMZ_OK;
 }
 
-static lmz_status read_header(lmz_archive *a, lmz_err *err)
+static lmz_status read_header(lmz_afile *a, lmz_err *err)
 {
     lmz_archive_info *i = &a->info;
     lmz_status st = read_identity(a, err);
@@ -217,7 +217,7 @@ static int has_fields(hid_t ds, const char *const *names, size_t n)
 /* Open table name, check its fields, that it has want_rows rows, and that
  * rows of at least min_row_bytes each fit in the file (so a forged row count
  * cannot make us allocate more than a few times the file's size). */
-static lmz_status open_table(lmz_archive *a, const char *name, const char *const *fields,
+static lmz_status open_table(lmz_afile *a, const char *name, const char *const *fields,
                              size_t nfields, uint64_t want_rows, uint64_t min_row_bytes,
                              hid_t *out, lmz_err *err)
 {
@@ -242,7 +242,7 @@ static lmz_status open_table(lmz_archive *a, const char *name, const char *const
     return LMZ_OK;
 }
 
-static lmz_status read_index(lmz_archive *a, lmz_err *err)
+static lmz_status read_index(lmz_afile *a, lmz_err *err)
 {
     static const char *const fields[] = {"raw_offset", "raw_len", "payload_offset",
                                          "payload_len", "payload_xxh64", "raw_xxh64"};
@@ -270,7 +270,7 @@ static lmz_status read_index(lmz_archive *a, lmz_err *err)
     return lmz_archive_check_index(a->path, &a->info, a->index, err);
 }
 
-static lmz_status open_payload(lmz_archive *a, lmz_err *err)
+static lmz_status open_payload(lmz_afile *a, lmz_err *err)
 {
     hsize_t dims[1] = {a->info.payload_size};
     a->payload = H5Dopen2(a->file, "payload", H5P_DEFAULT);
@@ -282,7 +282,7 @@ static lmz_status open_payload(lmz_archive *a, lmz_err *err)
     return LMZ_OK;
 }
 
-static lmz_status members_damaged(const lmz_archive *a, const char *what, size_t k,
+static lmz_status members_damaged(const lmz_afile *a, const char *what, size_t k,
                                   lmz_err *err)
 {
     return lmz_err_set(err, LMZ_ERR_CORRUPT_INDEX,
@@ -291,7 +291,7 @@ static lmz_status members_damaged(const lmz_archive *a, const char *what, size_t
 
 /* The names' layout: back to back from 0, each 1..LMZ_MAX_MEMBER_NAME bytes;
  * *total is where the last one ends. */
-static lmz_status check_name_layout(const lmz_archive *a, const lmz_member_row *rows, size_t n,
+static lmz_status check_name_layout(const lmz_afile *a, const lmz_member_row *rows, size_t n,
                                     uint64_t *total, lmz_err *err)
 {
     uint64_t pos = 0;
@@ -307,7 +307,7 @@ static lmz_status check_name_layout(const lmz_archive *a, const lmz_member_row *
 }
 
 /* /member_names: 1-D uint8 of exactly total bytes, read whole. */
-static lmz_status read_names_blob(lmz_archive *a, uint64_t total, uint8_t **out, lmz_err *err)
+static lmz_status read_names_blob(lmz_afile *a, uint64_t total, uint8_t **out, lmz_err *err)
 {
     hsize_t dims[1] = {total};
     hid_t ds = H5Dopen2(a->file, "member_names", H5P_DEFAULT);
@@ -328,7 +328,7 @@ static lmz_status read_names_blob(lmz_archive *a, uint64_t total, uint8_t **out,
 }
 
 /* a->members from the checked rows and the names. */
-static lmz_status build_members(lmz_archive *a, const lmz_member_row *rows, size_t n,
+static lmz_status build_members(lmz_afile *a, const lmz_member_row *rows, size_t n,
                                 const uint8_t *names, lmz_err *err)
 {
     if (!(a->members = calloc(n ? n : 1, sizeof *a->members)))
@@ -347,7 +347,7 @@ static lmz_status build_members(lmz_archive *a, const lmz_member_row *rows, size
     return LMZ_OK;
 }
 
-static lmz_status read_member_rows(lmz_archive *a, uint64_t n, lmz_member_row **rows,
+static lmz_status read_member_rows(lmz_afile *a, uint64_t n, lmz_member_row **rows,
                                    lmz_err *err)
 {
     static const char *const fields[] = {"name_offset", "name_len", "offset", "size", "mode"};
@@ -368,7 +368,7 @@ static lmz_status read_member_rows(lmz_archive *a, uint64_t n, lmz_member_row **
     return st;
 }
 
-static lmz_status read_members(lmz_archive *a, lmz_err *err)
+static lmz_status read_members(lmz_afile *a, lmz_err *err)
 {
     uint64_t n = a->nmembers_attr, names_len = 0;
     lmz_member_row *rows = NULL;
@@ -392,7 +392,7 @@ static lmz_status read_members(lmz_archive *a, lmz_err *err)
 
 /* ---- public ---- */
 
-lmz_status lmz_archive_open(const char *path, lmz_archive **out, lmz_err *err)
+lmz_status lmz_afile_open(const char *path, lmz_afile **out, lmz_err *err)
 {
     lmz_h5_init();
     *out = NULL;
@@ -401,7 +401,7 @@ lmz_status lmz_archive_open(const char *path, lmz_archive **out, lmz_err *err)
         return lmz_err_set(err, LMZ_ERR_IO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return lmz_err_set(err, LMZ_ERR_NOT_ARCHIVE, "%s: not an lmz archive", path);
-    lmz_archive *a = calloc(1, sizeof *a);
+    lmz_afile *a = calloc(1, sizeof *a);
     if (!a || !(a->path = strdup(path))) {
         free(a);
         return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
@@ -418,14 +418,14 @@ lmz_status lmz_archive_open(const char *path, lmz_archive **out, lmz_err *err)
     if (st == LMZ_OK)
         st = read_members(a, err);
     if (st != LMZ_OK) {
-        lmz_archive_close(a);
+        lmz_afile_close(a);
         return st;
     }
     *out = a;
     return LMZ_OK;
 }
 
-void lmz_archive_close(lmz_archive *a)
+void lmz_afile_close(lmz_afile *a)
 {
     if (!a)
         return;
@@ -441,19 +441,19 @@ void lmz_archive_close(lmz_archive *a)
     free(a);
 }
 
-const lmz_archive_info *lmz_archive_get_info(const lmz_archive *a)
+const lmz_archive_info *lmz_afile_info(const lmz_afile *a)
 {
     return &a->info;
 }
 
-const lmz_index_entry *lmz_archive_get_index(const lmz_archive *a, uint64_t *nblocks)
+const lmz_index_entry *lmz_afile_index(const lmz_afile *a, uint64_t *nblocks)
 {
     if (nblocks)
         *nblocks = a->info.nblocks;
     return a->index;
 }
 
-const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers)
+const lmz_member *lmz_afile_members(const lmz_afile *a, size_t *nmembers)
 {
     if (nmembers)
         *nmembers = a->nmembers;
@@ -461,7 +461,7 @@ const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers
 }
 
 /* Read len bytes of /payload at off into buf: 1 on success. */
-static int read_payload(lmz_archive *a, uint64_t off, uint64_t len, uint8_t *buf)
+static int read_payload(lmz_afile *a, uint64_t off, uint64_t len, uint8_t *buf)
 {
     hsize_t start[1] = {off}, count[1] = {len};
     hid_t fspace = H5Dget_space(a->payload);
@@ -476,13 +476,13 @@ static int read_payload(lmz_archive *a, uint64_t off, uint64_t len, uint8_t *buf
     return ok;
 }
 
-static lmz_status no_block(const lmz_archive *a, uint64_t b, lmz_err *err)
+static lmz_status no_block(const lmz_afile *a, uint64_t b, lmz_err *err)
 {
     return lmz_err_set(err, LMZ_ERR_RANGE, "%s: block %llu does not exist (%llu blocks)", a->path,
                        (unsigned long long)b, (unsigned long long)a->info.nblocks);
 }
 
-lmz_status lmz_archive_peek_mode(lmz_archive *a, uint64_t b, uint8_t *mode, lmz_err *err)
+lmz_status lmz_afile_peek_mode(lmz_afile *a, uint64_t b, uint8_t *mode, lmz_err *err)
 {
     lmz_h5_init();
     if (b >= a->info.nblocks)
@@ -494,7 +494,7 @@ lmz_status lmz_archive_peek_mode(lmz_archive *a, uint64_t b, uint8_t *mode, lmz_
     return LMZ_OK;
 }
 
-lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err)
+lmz_status lmz_afile_read_block(lmz_afile *a, uint64_t b, uint8_t *buf, lmz_err *err)
 {
     lmz_h5_init();
     if (b >= a->info.nblocks)
@@ -511,7 +511,7 @@ lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_
     return LMZ_OK;
 }
 
-lmz_status lmz_archive_read_model(lmz_archive *a, lmz_model **out, lmz_err *err)
+lmz_status lmz_afile_read_model(lmz_afile *a, lmz_model **out, lmz_err *err)
 {
     lmz_h5_init();
     *out = NULL;

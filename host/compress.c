@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "cstream.h"
 #include "inputs.h"
 #include "lmz_classical.h"
 #include "lmz_coder.h"
@@ -135,16 +136,10 @@ static int batch_alloc(batch *b, uint32_t chunk, uint32_t cpb, uint32_t max_bloc
 static void code_chunks(batch *b, uint32_t nchunks, int nthreads)
 {
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
-    for (int64_t c = 0; c < (int64_t)nchunks; c++) {
-        lmz_rc_enc e;
-        uint32_t n = b->chunk_len[c];
-        lmz_rc_enc_init(&e, b->coded + (size_t)c * b->chunk, n);
-        const uint16_t *cum = b->cum + (size_t)c * b->chunk;
-        const uint16_t *freq = b->freq + (size_t)c * b->chunk;
-        for (uint32_t i = 0; i < n; i++)
-            lmz_rc_enc_put(&e, cum[i], freq[i]);
-        b->coded_len[c] = lmz_rc_enc_finish(&e);
-    }
+    for (int64_t c = 0; c < (int64_t)nchunks; c++)
+        b->coded_len[c] = lmz_rc_encode_chunk(b->cum + (size_t)c * b->chunk,
+                                              b->freq + (size_t)c * b->chunk, b->chunk_len[c],
+                                              b->coded + (size_t)c * b->chunk, b->chunk_len[c]);
 }
 
 /* Code every block of the batch whole with each classical codec, in
@@ -198,62 +193,32 @@ static const uint8_t *choose_block(batch *b, size_t off, uint32_t raw_len, int u
     return best;
 }
 
-static lmz_status compress_batches(const lmz_compress_opts *o, lmz_inputs *in, lmz_backend *be,
-                                   lmz_archive_writer *w, batch *b, lmz_stats *st, lmz_err *err)
-{
-    size_t block_bytes = (size_t)b->cpb * b->chunk;
-    int modes[2];
-    int nmodes = classical_modes(o->codec, modes);
-    int use_model = o->codec == LMZ_CODEC_AUTO || o->codec == LMZ_CODEC_LM;
+struct lmz_cstream {
+    const lmz_compress_opts *o;
+    uint32_t cpb;
+    const char *kind;
+    lmz_model *owned;              /* resolved here from -m or the kind */
+    const lmz_model *m;            /* owned, or the caller's (compress --fit) */
+    int shipped;
+    lmz_backend *be;
+    lmz_archive_writer *w;
+    batch b;
+    int modes[2], nmodes, use_model;
+    size_t fill;                   /* bytes in b.raw */
+    uint64_t expected;
+    lmz_stats st;
     lmz_progress pg;
-    lmz_progress_start(&pg, o->c.progress, "compress");
-    lmz_status rc = LMZ_OK;
-    for (;;) {
-        size_t got = 0;
-        rc = lmz_inputs_read(in, b->raw, (size_t)b->max_blocks * block_bytes, &got, err);
-        if (rc || got == 0)
-            break;
-        uint32_t nchunks = (uint32_t)((got + b->chunk - 1) / b->chunk);
-        for (uint32_t c = 0; c < nchunks; c++) {
-            b->chunk_ptr[c] = b->raw + (size_t)c * b->chunk;
-            size_t left = got - (size_t)c * b->chunk;
-            b->chunk_len[c] = (uint32_t)(left < b->chunk ? left : b->chunk);
-        }
-        if (use_model) {
-            rc = lmz_backend_score(be, (int)nchunks, b->chunk_ptr, b->chunk_len, b->cum, b->freq,
-                                   err);
-            if (rc)
-                break;
-            code_chunks(b, nchunks, o->c.nthreads);
-        }
-        code_classical(b, got, modes, nmodes, o->c.nthreads);
-        /* Blocks go to the archive in order, from this one thread. */
-        for (size_t off = 0; off < got && !rc; off += block_bytes) {
-            uint32_t raw_len = (uint32_t)(got - off < block_bytes ? got - off : block_bytes);
-            size_t len = 0;
-            const uint8_t *blk = choose_block(b, off, raw_len, use_model, nmodes, &len);
-            uint64_t h = XXH64(b->raw + off, raw_len, 0);
-            rc = lmz_archive_append_block(w, blk, len, raw_len, h, err);
-            st->payload_bytes += len;
-            st->mode_blocks[blk[0] & 3]++;
-            st->blocks++;
-        }
-        st->raw_bytes += got;
-        lmz_progress_update(&pg, st->raw_bytes, in->expected, st->payload_bytes);
-        if (got < (size_t)b->max_blocks * block_bytes)
-            break;
-    }
-    lmz_progress_end(&pg);
-    return rc;
+    double t0;
+};
+
+uint64_t lmz_cstream_bytes(const lmz_cstream *cs)
+{
+    return cs->st.raw_bytes + cs->fill;
 }
 
-lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
+lmz_status lmz_cstream_create(const lmz_compress_opts *o, lmz_cstream **out, lmz_err *err)
 {
-    lmz_stats local;
-    if (!st)
-        st = &local;
-    memset(st, 0, sizeof *st);
-    double t0 = lmz_now();
+    *out = NULL;
     if (!o->output || !strcmp(o->output, "-"))
         return lmz_err_set(err, LMZ_ERR_USAGE,
                            "compress: give the archive with -o FILE (HDF5 needs a seekable file, not a pipe)");
@@ -266,80 +231,222 @@ lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
                            (int)o->codec);
     if (cpb > LMZ_MAX_CHUNKS_PER_BLOCK)
         return lmz_err_set(err, LMZ_ERR_USAGE, "chunks per block must be 1..%d", LMZ_MAX_CHUNKS_PER_BLOCK);
-
-    lmz_model *owned = NULL;     /* resolved here from -m or the kind */
-    const lmz_model *m = o->model; /* or the caller's (compress --fit) */
-    lmz_backend *be = NULL;
-    lmz_archive_writer *w = NULL;
-    lmz_inputs in;
-    batch b;
-    memset(&in, 0, sizeof in);
-    memset(&b, 0, sizeof b);
-    int shipped = 0;
-    const char *spec = o->c.model_spec ? o->c.model_spec : lmz_default_model_for_kind(kind);
+    lmz_cstream *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory");
+    cs->t0 = lmz_now();
+    cs->o = o;
+    cs->cpb = cpb;
+    cs->kind = kind;
+    cs->nmodes = classical_modes(o->codec, cs->modes);
+    cs->use_model = o->codec == LMZ_CODEC_AUTO || o->codec == LMZ_CODEC_LM;
+    cs->m = o->model;
     lmz_status rc = LMZ_OK;
-    if (!m) {
-        rc = lmz_model_resolve(spec, o->c.model_dir, o->c.model_path, &owned, &shipped, err);
-        m = owned;
+    if (!cs->m) {
+        const char *spec = o->c.model_spec ? o->c.model_spec : lmz_default_model_for_kind(kind);
+        rc = lmz_model_resolve(spec, o->c.model_dir, o->c.model_path, &cs->owned, &cs->shipped, err);
+        cs->m = cs->owned;
     }
-    if (!rc)
-        rc = lmz_inputs_collect(&in, o->inputs, o->ninputs, o->recursive, err);
+    if (rc) {
+        lmz_cstream_free(cs);
+        return rc;
+    }
+    *out = cs;
+    return LMZ_OK;
+}
+
+lmz_status lmz_cstream_start(lmz_cstream *cs, uint64_t expected, int exact, lmz_err *err)
+{
+    const lmz_compress_opts *o = cs->o;
     const lmz_backend_params bp = lmz_common_backend_params(&o->c);
-    if (!rc)
-        rc = lmz_backend_create(m, &bp, &be, err);
-    uint32_t chunk = m ? (uint32_t)m->cfg.ctx : 0;
+    lmz_status rc = lmz_backend_create(cs->m, &bp, &cs->be, err);
+    if (rc)
+        return rc;
+    uint32_t chunk = (uint32_t)cs->m->cfg.ctx, cpb = cs->cpb;
     /* --batch, or 4 blocks on the CPU and many more on CUDA (lmz_batch_blocks);
      * a batch costs 6 bytes per raw byte (raw, cum, freq, coded) and one
      * more per classical codec tried (auto: 8). */
-    int modes[2];
-    int nmodes = classical_modes(o->codec, modes);
-    uint64_t per_block = (uint64_t)cpb * chunk * (6 + (uint64_t)nmodes) + (uint64_t)cpb * 24;
-    /* no bigger than the input when every input is a regular file, so its
-     * size is known (a file that grows only means more batches) */
-    uint64_t need = 1;
-    for (size_t k = 0; k < in.n && need; k++) {
-        struct stat sb;
-        if (!in.paths[k] || stat(in.paths[k], &sb) != 0 || !S_ISREG(sb.st_mode))
-            need = 0;
+    uint64_t per_block = (uint64_t)cpb * chunk * (6 + (uint64_t)cs->nmodes) + (uint64_t)cpb * 24;
+    /* no bigger than the input when its size is known exactly (a file that
+     * grows only means more batches) */
+    uint64_t need = exact ? 1 + expected / ((uint64_t)cpb * chunk) : 0;
+    uint32_t max_blocks = lmz_batch_blocks(&o->c, cs->be, cpb, per_block, need);
+    if (batch_alloc(&cs->b, chunk, cpb, max_blocks, cs->nmodes) != 0)
+        return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for a batch of %u blocks", max_blocks);
+    rc = lmz_archive_create(o->output, o->c.force, &cs->w, err);
+    if (rc)
+        return rc;
+    cs->expected = expected;
+    lmz_progress_start(&cs->pg, o->c.progress, o->c.progress_ctx, "compress");
+    return LMZ_OK;
+}
+
+/* Code the got bytes of the batch buffer and append their blocks. */
+static lmz_status code_batch(lmz_cstream *cs, size_t got, lmz_err *err)
+{
+    batch *b = &cs->b;
+    lmz_stats *st = &cs->st;
+    size_t block_bytes = (size_t)b->cpb * b->chunk;
+    uint32_t nchunks = (uint32_t)((got + b->chunk - 1) / b->chunk);
+    for (uint32_t c = 0; c < nchunks; c++) {
+        b->chunk_ptr[c] = b->raw + (size_t)c * b->chunk;
+        size_t left = got - (size_t)c * b->chunk;
+        b->chunk_len[c] = (uint32_t)(left < b->chunk ? left : b->chunk);
     }
-    if (need && chunk)
-        need += in.expected / ((uint64_t)cpb * chunk);
-    uint32_t max_blocks = lmz_batch_blocks(&o->c, be, cpb, per_block, need);
-    if (!rc && batch_alloc(&b, chunk, cpb, max_blocks, nmodes) != 0)
-        rc = lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for a batch of %u blocks", max_blocks);
+    lmz_status rc = LMZ_OK;
+    if (cs->use_model) {
+        rc = lmz_backend_score(cs->be, (int)nchunks, b->chunk_ptr, b->chunk_len, b->cum, b->freq,
+                               err);
+        if (rc)
+            return rc;
+        code_chunks(b, nchunks, cs->o->c.nthreads);
+    }
+    code_classical(b, got, cs->modes, cs->nmodes, cs->o->c.nthreads);
+    /* Blocks go to the archive in order, from this one thread. */
+    for (size_t off = 0; off < got && !rc; off += block_bytes) {
+        uint32_t raw_len = (uint32_t)(got - off < block_bytes ? got - off : block_bytes);
+        size_t len = 0;
+        const uint8_t *blk = choose_block(b, off, raw_len, cs->use_model, cs->nmodes, &len);
+        uint64_t h = XXH64(b->raw + off, raw_len, 0);
+        rc = lmz_archive_append_block(cs->w, blk, len, raw_len, h, err);
+        st->payload_bytes += len;
+        st->mode_blocks[blk[0] & 3]++;
+        st->blocks++;
+    }
+    st->raw_bytes += got;
+    lmz_progress_update(&cs->pg, st->raw_bytes, cs->expected, st->payload_bytes);
+    return rc;
+}
+
+uint8_t *lmz_cstream_room(lmz_cstream *cs, size_t *room)
+{
+    *room = (size_t)cs->b.max_blocks * cs->b.cpb * cs->b.chunk - cs->fill;
+    return cs->b.raw + cs->fill;
+}
+
+lmz_status lmz_cstream_commit(lmz_cstream *cs, size_t n, lmz_err *err)
+{
+    cs->fill += n;
+    if (cs->fill < (size_t)cs->b.max_blocks * cs->b.cpb * cs->b.chunk)
+        return LMZ_OK;
+    size_t got = cs->fill;
+    cs->fill = 0;
+    return code_batch(cs, got, err);
+}
+
+lmz_status lmz_cstream_write(lmz_cstream *cs, const void *buf, size_t len, lmz_err *err)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        size_t room;
+        uint8_t *dst = lmz_cstream_room(cs, &room);
+        size_t n = len < room ? len : room;
+        memcpy(dst, p, n);
+        lmz_status rc = lmz_cstream_commit(cs, n, err);
+        if (rc)
+            return rc;
+        p += n;
+        len -= n;
+    }
+    return LMZ_OK;
+}
+
+lmz_status lmz_cstream_finish(lmz_cstream *cs, const lmz_member *members, size_t nmembers,
+                              lmz_stats *st, lmz_err *err)
+{
+    lmz_status rc = LMZ_OK;
+    if (cs->fill) {
+        size_t got = cs->fill;
+        cs->fill = 0;
+        rc = code_batch(cs, got, err);
+    }
+    lmz_progress_end(&cs->pg);
+    if (rc)
+        return rc;
+    const lmz_model *m = cs->m;
+    lmz_archive_info info;
+    memset(&info, 0, sizeof info);
+    /* the writer records the version the blocks need (1 or 2) */
+    info.arith_version = (uint32_t)m->arith_version;
+    info.chunk_size = (uint32_t)m->cfg.ctx;
+    info.chunks_per_block = cs->cpb;
+    snprintf(info.kind, sizeof info.kind, "%s", cs->kind);
+    info.raw_size = cs->st.raw_bytes;
+    lmz_model_hash_hex(m, info.model_hash);
+    snprintf(info.model_name, sizeof info.model_name, "%s", m->name);
+    info.model_embedded = !cs->shipped;
+    info.model_bytes = lmz_model_bytes(m);
+    snprintf(info.tool_version, sizeof info.tool_version, "%s", LMZ_VERSION_STRING);
+    rc = lmz_archive_finish(cs->w, &info, members, nmembers, cs->shipped ? NULL : m, err);
+    if (rc)
+        return rc;
+    cs->w = NULL; /* finish freed it */
+    struct stat sb;
+    if (stat(cs->o->output, &sb) == 0)
+        cs->st.archive_bytes = (uint64_t)sb.st_size;
+    cs->st.seconds = lmz_now() - cs->t0;
+    if (st)
+        *st = cs->st;
+    lmz_cstream_free(cs);
+    return LMZ_OK;
+}
+
+void lmz_cstream_free(lmz_cstream *cs)
+{
+    if (!cs)
+        return;
+    lmz_progress_end(&cs->pg);
+    if (cs->w)
+        lmz_archive_abort(cs->w); /* removes the temporary file */
+    batch_free(&cs->b);
+    lmz_backend_free(cs->be);
+    lmz_model_free(cs->owned);
+    free(cs);
+}
+
+/* 1 when every input is a regular file, so the input's size is known. */
+static int sizes_known(const lmz_inputs *in)
+{
+    for (size_t k = 0; k < in->n; k++) {
+        struct stat sb;
+        if (!in->paths[k] || stat(in->paths[k], &sb) != 0 || !S_ISREG(sb.st_mode))
+            return 0;
+    }
+    return 1;
+}
+
+lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    double t0 = lmz_now();
+    lmz_cstream *cs = NULL;
+    lmz_inputs in;
+    memset(&in, 0, sizeof in);
+    lmz_status rc = lmz_cstream_create(o, &cs, err);
     if (!rc)
-        rc = lmz_archive_create(o->output, o->c.force, &w, err);
+        rc = lmz_inputs_collect(&in, o->inputs, o->ninputs, o->recursive, err);
     if (!rc)
-        rc = compress_batches(o, &in, be, w, &b, st, err);
-    if (!rc) {
-        lmz_archive_info info;
-        memset(&info, 0, sizeof info);
-        /* the writer records the version the blocks need (1 or 2) */
-        info.arith_version = (uint32_t)m->arith_version;
-        info.chunk_size = chunk;
-        info.chunks_per_block = cpb;
-        snprintf(info.kind, sizeof info.kind, "%s", kind);
-        info.raw_size = st->raw_bytes;
-        lmz_model_hash_hex(m, info.model_hash);
-        snprintf(info.model_name, sizeof info.model_name, "%s", m->name);
-        info.model_embedded = !shipped;
-        info.model_bytes = lmz_model_bytes(m);
-        snprintf(info.tool_version, sizeof info.tool_version, "%s", LMZ_VERSION_STRING);
-        rc = lmz_archive_finish(w, &info, in.members, in.n, shipped ? NULL : m, err);
+        rc = lmz_cstream_start(cs, in.expected, sizes_known(&in), err);
+    /* the files are read straight into the batch buffer */
+    for (size_t room = 0, got = 0; !rc;) {
+        uint8_t *dst = lmz_cstream_room(cs, &room);
+        rc = lmz_inputs_read(&in, dst, room, &got, err);
         if (!rc)
-            w = NULL; /* finish freed it; on failure abort removes the temp file */
+            rc = lmz_cstream_commit(cs, got, err);
+        if (got < room)
+            break;
     }
-    if (w)
-        lmz_archive_abort(w);
     if (!rc) {
-        struct stat sb;
-        if (stat(o->output, &sb) == 0)
-            st->archive_bytes = (uint64_t)sb.st_size;
+        rc = lmz_cstream_finish(cs, in.members, in.n, st, err);
+        if (!rc)
+            cs = NULL;
     }
-    batch_free(&b);
+    if (rc && st) {
+        st->raw_bytes = cs ? lmz_cstream_bytes(cs) : 0;
+        st->seconds = lmz_now() - t0;
+    }
+    lmz_cstream_free(cs);
     lmz_inputs_free(&in);
-    lmz_backend_free(be);
-    lmz_model_free(owned);
-    st->seconds = lmz_now() - t0;
     return rc;
 }

@@ -121,7 +121,7 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
     if (rc)
         return rc;
     size_t nm = 0;
-    const lmz_member *mem = lmz_archive_get_members(r.a, &nm);
+    const lmz_member *mem = lmz_afile_members(r.a, &nm);
     const char *out = o->output ? o->output : ".";
     size_t olen = strlen(out);
     /* One member and -o naming something that is not a directory: a file. */
@@ -151,7 +151,7 @@ lmz_status lmz_decompress(const lmz_decompress_opts *o, lmz_stats *st, lmz_err *
 
     salvage sv = {o->salvage, o->report, mem, nm, 0, 0};
     lmz_progress pg;
-    lmz_progress_start(&pg, o->c.progress, "decompress");
+    lmz_progress_start(&pg, o->c.progress, o->c.progress_ctx, "decompress");
     lmz_rawcursor cur;
     memset(&cur, 0, sizeof cur);
     if (!rc)

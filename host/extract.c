@@ -33,7 +33,7 @@ static lmz_status resolve_range(const lmz_extract_opts *o, lmz_reader *r, uint64
         return LMZ_OK;
     case LMZ_EXTRACT_MEMBER: {
         size_t nm = 0;
-        const lmz_member *m = lmz_archive_get_members(r->a, &nm);
+        const lmz_member *m = lmz_afile_members(r->a, &nm);
         for (size_t k = 0; k < nm; k++)
             if (!strcmp(m[k].name, o->member)) {
                 *off = m[k].offset;
@@ -46,18 +46,9 @@ static lmz_status resolve_range(const lmz_extract_opts *o, lmz_reader *r, uint64
     return lmz_err_set(err, LMZ_ERR_USAGE, "extract: nothing to extract");
 }
 
-/* First block whose raw bytes reach past off (index rows are contiguous). */
-static uint64_t block_of(const lmz_reader *r, uint64_t off)
+static lmz_status to_outfile(void *ctx, const uint8_t *buf, size_t n, lmz_err *err)
 {
-    uint64_t lo = 0, hi = r->nblocks;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (r->index[mid].raw_offset + r->index[mid].raw_len <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return lmz_outfile_write(ctx, buf, n, err);
 }
 
 lmz_status lmz_extract(const lmz_extract_opts *o, lmz_stats *st, lmz_err *err)
@@ -80,42 +71,23 @@ lmz_status lmz_extract(const lmz_extract_opts *o, lmz_stats *st, lmz_err *err)
         rc = lmz_outfile_open(&of, path, o->c.force, 0, 0644, err);
     if (!rc && len)
         rc = lmz_reader_load_model(&r, &o->c, err);
-    /* The blocks [b0, b1) the range touches go through a read-ahead window:
-     * all the chunks of a window's blocks in one backend call. */
-    uint64_t b0 = block_of(&r, off), b1 = len ? block_of(&r, off + len - 1) + 1 : b0;
+    /* The blocks the range touches go through a read-ahead window: all the
+     * chunks of a window's blocks in one backend call. */
     lmz_window w;
     memset(&w, 0, sizeof w);
-    if (!rc && len)
-        rc = lmz_window_init(&w, &r, lmz_reader_batch(&r, &o->c, b1 - b0), err);
-    lmz_progress pg;
-    lmz_progress_start(&pg, o->c.progress, "extract");
-    for (uint64_t b = b0; !rc && len && b < b1;) {
-        lmz_window_clear(&w);
-        for (; b < b1 && w.n < w.cap; b++) {
-            const lmz_index_entry *e = &r.index[b];
-            uint64_t lo = off > e->raw_offset ? off - e->raw_offset : 0;
-            uint64_t hi = off + len - e->raw_offset;
-            if (hi > e->raw_len)
-                hi = e->raw_len;
-            lmz_window_add(&w, b, (uint32_t)lo, (uint32_t)hi);
-        }
-        rc = lmz_window_decode(&w, 1, err);
-        /* in order; the first damaged block ends the run, named alone */
-        for (uint32_t i = 0; i < w.n && !rc; i++) {
-            const lmz_window_slot *s = &w.slot[i];
-            if (s->rc) {
-                if (err)
-                    *err = s->err;
-                rc = s->rc;
-                break;
-            }
-            rc = lmz_outfile_write(&of, lmz_window_bytes(&w, i), s->hi - s->lo, err);
-            st->raw_bytes += s->hi - s->lo;
-            st->blocks++;
-            lmz_progress_update(&pg, st->raw_bytes, len, st->raw_bytes);
-        }
+    if (!rc && len) {
+        uint64_t nb = lmz_reader_block_of(&r, off + len - 1) + 1 - lmz_reader_block_of(&r, off);
+        rc = lmz_window_init(&w, &r, lmz_reader_batch(&r, &o->c, nb), err);
     }
+    lmz_progress pg;
+    lmz_progress_start(&pg, o->c.progress, o->c.progress_ctx, "extract");
+    if (!rc)
+        rc = lmz_window_read_range(&w, off, len, to_outfile, &of, &pg, err);
     lmz_progress_end(&pg);
+    if (!rc) {
+        st->raw_bytes = len;
+        st->blocks = len ? lmz_reader_block_of(&r, off + len - 1) + 1 - lmz_reader_block_of(&r, off) : 0;
+    }
     if (!rc)
         rc = lmz_outfile_commit(&of, err);
     else if (of.f)

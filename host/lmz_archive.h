@@ -2,7 +2,7 @@
  *
  * Writer: blocks are appended in order by one thread (HDF5 serialises calls),
  * into a temporary file beside the target that lmz_archive_finish renames into
- * place; lmz_archive_abort removes it. Reader: lmz_archive_open validates the
+ * place; lmz_archive_abort removes it. Reader: lmz_afile_open validates the
  * attributes, the index (its checksum and every offset and length, before
  * anything is allocated from them) and the members; blocks are read one at a
  * time and checked against their payload checksum. */
@@ -85,32 +85,35 @@ lmz_status lmz_archive_finish(lmz_archive_writer *w, const lmz_archive_info *inf
  * no-op. */
 void lmz_archive_abort(lmz_archive_writer *w);
 
-typedef struct lmz_archive lmz_archive;
+/* The archive file as stored: validated tables, payload access. (The
+ * public handle of lmz.h, lmz_archive, wraps one with a model and a
+ * decoder: host/api/.) */
+typedef struct lmz_afile lmz_afile;
 
 /* Open and validate (docs/format.md, "Validation"): LMZ_ERR_IO (cannot
  * read), LMZ_ERR_NOT_ARCHIVE, LMZ_ERR_TRUNCATED, LMZ_ERR_VERSION,
  * LMZ_ERR_CORRUPT_INDEX (header, index or member table damaged),
  * LMZ_ERR_UNSAFE_NAME. The index and members stay in memory (40 and ~32
  * bytes each plus names). */
-lmz_status lmz_archive_open(const char *path, lmz_archive **out, lmz_err *err);
+lmz_status lmz_afile_open(const char *path, lmz_afile **out, lmz_err *err);
 /* NULL is a no-op. */
-void lmz_archive_close(lmz_archive *a);
-const lmz_archive_info *lmz_archive_get_info(const lmz_archive *a);
-const lmz_index_entry *lmz_archive_get_index(const lmz_archive *a, uint64_t *nblocks);
-const lmz_member *lmz_archive_get_members(const lmz_archive *a, size_t *nmembers);
+void lmz_afile_close(lmz_afile *a);
+const lmz_archive_info *lmz_afile_info(const lmz_afile *a);
+const lmz_index_entry *lmz_afile_index(const lmz_afile *a, uint64_t *nblocks);
+const lmz_member *lmz_afile_members(const lmz_afile *a, size_t *nmembers);
 /* Read block b's payload into buf (index[b].payload_len bytes) and check its
  * checksum: LMZ_ERR_CORRUPT_BLOCK "PATH: block N: payload checksum
  * mismatch"; LMZ_ERR_RANGE if b >= nblocks. Not thread-safe against other
  * calls on the same archive (HDF5 serialises anyway). */
-lmz_status lmz_archive_read_block(lmz_archive *a, uint64_t b, uint8_t *buf, lmz_err *err);
+lmz_status lmz_afile_read_block(lmz_afile *a, uint64_t b, uint8_t *buf, lmz_err *err);
 /* The first payload byte of block b, its mode (lmz_block.h), NOT checked
  * against the payload checksum: for listing only (decoding reads the block
  * whole and checks it). LMZ_ERR_RANGE if b >= nblocks. */
-lmz_status lmz_archive_peek_mode(lmz_archive *a, uint64_t b, uint8_t *mode, lmz_err *err);
+lmz_status lmz_afile_peek_mode(lmz_afile *a, uint64_t b, uint8_t *mode, lmz_err *err);
 /* The embedded model, loaded and checked like a model file and against
  * model_hash (LMZ_ERR_MODEL_MISSING if the archive names a shipped model
  * instead: find it with lmz_model_find_by_hash). */
-lmz_status lmz_archive_read_model(lmz_archive *a, lmz_model **out, lmz_err *err);
+lmz_status lmz_afile_read_model(lmz_afile *a, lmz_model **out, lmz_err *err);
 
 /* Longest member name, in bytes (UTF-8). */
 #define LMZ_MAX_MEMBER_NAME 4096

@@ -41,7 +41,9 @@ lmz_status lmz_model_builtin(const char *name, lmz_model **out, lmz_err *err);
 /* The search path for shipped models, in order: model_dir (from --model-dir,
  * may be NULL), each entry of model_path (colon-separated, empty entries
  * skipped, may be NULL; the CLI passes $LMZ_MODEL_PATH), the models/
- * directory lmz was built with, then <dir of the executable>/../models. */
+ * directory lmz was built with, then <dir of the executable>/../models, then
+ * <dir of liblmz.so or of the executable holding lmz>/../share/lmz/models
+ * (an installed lmz's models). */
 
 /* Find the model whose hash is hash_hex: the built-in models first, then
  * every *.lmzm file on the search path (directory by directory, files in

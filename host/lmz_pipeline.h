@@ -8,7 +8,7 @@
  *             (temporary file, then rename).
  * extract:    one block, one byte range or one member; decodes only the
  *             chunks it touches (the same window over the blocks it spans).
- * list/verify: read the index; verify checks every checksum (full: decodes).
+ * verify:     read the index, check every checksum (full: decodes).
  * Memory is bounded by the batch (blocks in flight), not by the input. */
 #ifndef LMZ_PIPELINE_H
 #define LMZ_PIPELINE_H
@@ -27,7 +27,9 @@ typedef struct lmz_common_opts {
     const char *model_spec;  /* -m: path, built-in or shipped name; NULL: default */
     const char *model_dir;   /* --model-dir; NULL: search path only */
     int force;               /* -f */
-    int progress;            /* show progress on stderr */
+    lmz_progress_fn progress; /* progress reports (lmz.h); NULL: none. The library
+                                  never draws: the CLI's callback does. */
+    void *progress_ctx;
     int verbose;             /* -v count; -1 for -q */
     uint32_t batch_blocks;   /* --batch: blocks in flight per batch (compress) or per
                                 backend decode call (read-ahead window of decompress,
@@ -40,13 +42,7 @@ typedef struct lmz_common_opts {
     int cuda_sync;           /* $LMZ_CUDA_SYNC=1: check every CUDA kernel (debugging) */
 } lmz_common_opts;
 
-/* --codec: how each block is coded (docs/format.md, "Blocks"). AUTO keeps,
- * per block, the smallest of the model's form, LZMA2 and zstd (stored as
- * the last resort); LM is the model only (the paper's protocol, and format
- * version 1); LZMA2 and ZSTD code every block with that codec alone
- * without running the model. */
-typedef enum lmz_codec { LMZ_CODEC_AUTO = 0, LMZ_CODEC_LM, LMZ_CODEC_LZMA2, LMZ_CODEC_ZSTD } lmz_codec;
-
+/* --codec: lmz_codec of lmz.h (LMZ_CODEC_AUTO, _LM, _LZMA2, _ZSTD). */
 /* "auto", "lm", "lzma2", "zstd" -> lmz_codec; -1 for anything else. */
 int lmz_codec_parse(const char *s);
 
@@ -63,15 +59,7 @@ typedef struct lmz_compress_opts {
                                    instead of model_spec and embedded; NULL: none */
 } lmz_compress_opts;
 
-typedef struct lmz_stats {
-    uint64_t raw_bytes;
-    uint64_t payload_bytes;
-    uint64_t archive_bytes;     /* the file on disk */
-    uint64_t blocks;
-    uint64_t blocks_damaged;    /* verify */
-    uint64_t mode_blocks[4];    /* compress: blocks of each mode (lmz_block.h) */
-    double seconds;
-} lmz_stats;
+/* lmz_stats: the public counters of lmz.h. */
 
 lmz_status lmz_compress(const lmz_compress_opts *o, lmz_stats *st, lmz_err *err);
 
@@ -104,9 +92,6 @@ typedef struct lmz_extract_opts {
 } lmz_extract_opts;
 
 lmz_status lmz_extract(const lmz_extract_opts *o, lmz_stats *st, lmz_err *err);
-
-/* list: print a human summary to out. */
-lmz_status lmz_list(const char *archive, const lmz_common_opts *c, FILE *out, lmz_err *err);
 
 /* verify: every checksum; full also decodes every block with the model. Each
  * damaged block is reported on report (one line each: the CLI passes stdout,

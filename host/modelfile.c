@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "h5util.h"
+#include "selfdir.h"
 
 #define LMZ_MODEL_FORMAT_NAME "lmz-model"
 #define LMZ_MODEL_FORMAT_VERSION 1
@@ -480,6 +481,13 @@ static void search_path_init(search_path *sp, const char *model_dir, const char 
     }
     add_dir(sp, LMZ_DEFAULT_MODEL_DIR, strlen(LMZ_DEFAULT_MODEL_DIR));
     add_exe_models_dir(sp);
+    /* an installed lmz: <prefix>/share/lmz/models beside <prefix>/lib/liblmz.so
+     * or <prefix>/bin/lmz, whatever the prefix */
+    char self[PATH_MAX], dir[PATH_MAX + 32];
+    if (lmz_self_dir(self, sizeof self) == 0) {
+        snprintf(dir, sizeof dir, "%s/../share/lmz/models", self);
+        add_dir(sp, dir, strlen(dir));
+    }
 }
 
 static void search_path_free(search_path *sp)

@@ -26,7 +26,7 @@ uint64_t lmz_model_bytes(const lmz_model *m);
 /* An open archive with its model and a backend: what every reading command
  * needs. */
 typedef struct lmz_reader {
-    lmz_archive *a;
+    lmz_afile *a;
     const lmz_archive_info *info;
     const lmz_index_entry *index;
     uint64_t nblocks;
@@ -40,6 +40,14 @@ lmz_status lmz_reader_open(lmz_reader *r, const char *path, lmz_err *err);
  * check it is the archive's, and create the backend. */
 lmz_status lmz_reader_load_model(lmz_reader *r, const lmz_common_opts *c, lmz_err *err);
 void lmz_reader_close(lmz_reader *r);
+
+/* verify on an open reader (lmz_verify and lmz_archive_verify): every
+ * block's payload checksum (classical blocks decoded), with full every
+ * block decoded (the model loaded if it is not yet); each damaged block is
+ * handed to report (may be NULL) in order. */
+typedef void (*lmz_verify_report_fn)(void *ctx, uint64_t block, const lmz_err *why);
+lmz_status lmz_reader_verify(lmz_reader *r, const lmz_common_opts *c, int full,
+                             lmz_verify_report_fn report, void *ctx, lmz_stats *st, lmz_err *err);
 
 /* The largest payload_len / raw_len over the index (scratch sizes). */
 uint32_t lmz_reader_max_payload(const lmz_reader *r);

@@ -1,6 +1,6 @@
 #include "progress.h"
 
-#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 double lmz_now(void)
@@ -10,52 +10,26 @@ double lmz_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void lmz_progress_start(lmz_progress *p, int enabled, const char *verb)
+void lmz_progress_start(lmz_progress *p, lmz_progress_fn fn, void *ctx, const char *verb)
 {
-    p->enabled = enabled;
+    memset(p, 0, sizeof *p);
+    p->fn = fn;
+    p->ctx = ctx;
     p->verb = verb;
-    p->t0 = p->last = lmz_now();
-    p->drawn = 0;
-}
-
-static void human(char *buf, size_t cap, double v)
-{
-    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
-    int i = 0;
-    while (v >= 1000.0 && i < 4) {
-        v /= 1000.0;
-        i++;
-    }
-    snprintf(buf, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
 void lmz_progress_update(lmz_progress *p, uint64_t done, uint64_t total, uint64_t out)
 {
-    if (!p->enabled)
-        return;
-    double now = lmz_now();
-    if (now - p->last < 0.25 && p->drawn)
-        return;
-    p->last = now;
-    p->drawn = 1;
-    char d[32], o[32], r[32];
-    human(d, sizeof d, (double)done);
-    human(o, sizeof o, (double)out);
-    double dt = now - p->t0;
-    human(r, sizeof r, dt > 0 ? (double)done / dt : 0.0);
-    if (total)
-        fprintf(stderr, "\r%s: %5.1f%%  %s -> %s  %s/s   ", p->verb, 100.0 * (double)done / (double)total,
-                d, o, r);
-    else
-        fprintf(stderr, "\r%s: %s -> %s  %s/s   ", p->verb, d, o, r);
-    fflush(stderr);
+    p->done = done;
+    p->total = total;
+    p->out = out;
+    if (p->fn)
+        p->fn(p->ctx, p->verb, done, total, out, 0);
 }
 
 void lmz_progress_end(lmz_progress *p)
 {
-    if (p->enabled && p->drawn) {
-        fprintf(stderr, "\r%*s\r", 72, "");
-        fflush(stderr);
-    }
-    p->drawn = 0;
+    if (p->fn)
+        p->fn(p->ctx, p->verb, p->done, p->total, p->out, 1);
+    p->fn = NULL; /* once */
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 
 lmz_status lmz_rawcursor_init(lmz_rawcursor *c, lmz_reader *r, uint32_t batch, lmz_progress *pg,
-                              lmz_damage_fn on_damage, void *damage_ctx, lmz_err *err)
+                              lmz_rawcursor_damage_fn on_damage, void *damage_ctx, lmz_err *err)
 {
     memset(c, 0, sizeof *c);
     c->r = r;

@@ -9,11 +9,11 @@
 lmz_status lmz_reader_open(lmz_reader *r, const char *path, lmz_err *err)
 {
     memset(r, 0, sizeof *r);
-    lmz_status rc = lmz_archive_open(path, &r->a, err);
+    lmz_status rc = lmz_afile_open(path, &r->a, err);
     if (rc)
         return rc;
-    r->info = lmz_archive_get_info(r->a);
-    r->index = lmz_archive_get_index(r->a, &r->nblocks);
+    r->info = lmz_afile_info(r->a);
+    r->index = lmz_afile_index(r->a, &r->nblocks);
     return LMZ_OK;
 }
 
@@ -26,7 +26,7 @@ lmz_status lmz_reader_load_model(lmz_reader *r, const lmz_common_opts *c, lmz_er
         rc =
             lmz_model_resolve(c->model_spec, c->model_dir, c->model_path, &r->model, &shipped, err);
     } else if (info->model_embedded) {
-        rc = lmz_archive_read_model(r->a, &r->model, err);
+        rc = lmz_afile_read_model(r->a, &r->model, err);
     } else {
         rc = lmz_model_find_by_hash(info->model_hash, c->model_dir, c->model_path, &r->model, err);
     }
@@ -56,7 +56,7 @@ void lmz_reader_close(lmz_reader *r)
     lmz_backend_free(r->backend);
     lmz_model_free(r->model);
     if (r->a)
-        lmz_archive_close(r->a);
+        lmz_afile_close(r->a);
     memset(r, 0, sizeof *r);
 }
 

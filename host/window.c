@@ -92,7 +92,7 @@ static lmz_status prepare_slot(lmz_window *w, uint32_t i, int *n, lmz_err *err)
     uint32_t chunk = r->info->chunk_size;
     uint8_t *payload = w->payload + (size_t)i * w->pay_stride;
     uint8_t *raw = lmz_window_raw(w, i); /* chunk c decodes to raw + c * chunk */
-    lmz_status rc = lmz_archive_read_block(r->a, s->block, payload, &s->err);
+    lmz_status rc = lmz_afile_read_block(r->a, s->block, payload, &s->err);
     if (rc == LMZ_ERR_CORRUPT_BLOCK) {
         s->rc = rc;
         return LMZ_OK;

@@ -16,6 +16,7 @@
 #define LMZ_WINDOW_H
 
 #include "pipeline_internal.h"
+#include "progress.h"
 
 typedef struct lmz_window_slot {
     uint64_t block;
@@ -79,5 +80,21 @@ static inline uint8_t *lmz_window_raw(const lmz_window *w, uint32_t i)
 {
     return w->raw + (size_t)i * w->raw_stride;
 }
+
+/* Index of the first block whose raw bytes reach past off (the block
+ * holding byte off; nblocks when off is the end). */
+uint64_t lmz_reader_block_of(const lmz_reader *r, uint64_t off);
+
+/* Receives decoded bytes in order. */
+typedef lmz_status (*lmz_range_sink)(void *ctx, const uint8_t *buf, size_t n, lmz_err *err);
+
+/* The raw bytes [off, off + len) (inside the archive: the caller checks),
+ * through w: the blocks they span go through the window w.cap at a time,
+ * only the chunks the range touches are decoded, and the bytes go to sink
+ * in order. The first damaged block ends the read with its error
+ * (LMZ_ERR_CORRUPT_BLOCK naming it). pg (may be NULL) gets the bytes done.
+ * Used by extract and by lmz_archive_read (lmz.h). */
+lmz_status lmz_window_read_range(lmz_window *w, uint64_t off, uint64_t len, lmz_range_sink sink,
+                                 void *ctx, lmz_progress *pg, lmz_err *err);
 
 #endif

@@ -19,7 +19,7 @@ extern "C" {
 
 typedef struct lmz_backend lmz_backend;
 
-typedef enum lmz_device { LMZ_DEVICE_AUTO = 0, LMZ_DEVICE_CPU, LMZ_DEVICE_CUDA } lmz_device;
+/* lmz_device (LMZ_DEVICE_AUTO, _CPU, _CUDA) is the public enum of lmz.h. */
 
 /* Parse "auto", "cpu" or "cuda"; -1 if none. */
 int lmz_device_parse(const char *s);

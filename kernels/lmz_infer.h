@@ -54,12 +54,7 @@ lmz_status lmz_kv_step_many(const lmz_model *m, lmz_scratch *s, lmz_kv *const *k
  * lmz_simd_select (or a CPU backend's params.simd, lmz_backend.h) before
  * inference threads start. The library never reads the environment; the
  * CLI maps LMZ_SIMD (scalar | avx2 | avx512 | auto) onto the params. */
-typedef enum lmz_simd {
-    LMZ_SIMD_AUTO = 0,
-    LMZ_SIMD_SCALAR,
-    LMZ_SIMD_AVX2,   /* x86-64 AVX2 */
-    LMZ_SIMD_AVX512  /* x86-64 AVX-512 BW/VL + VNNI (256-bit vectors) */
-} lmz_simd;
+/* lmz_simd (LMZ_SIMD_AUTO, _SCALAR, _AVX2, _AVX512) is the public enum of lmz.h. */
 /* "auto", "scalar", "avx2", "avx512" -> the enum; -1 if unknown. */
 int lmz_simd_parse(const char *s);
 /* 1 if this build and this CPU can run the path (AUTO and SCALAR: always). */

@@ -164,9 +164,9 @@ static lmz_status write_synth(const char *path, const synth *s, int force,
 
 static lmz_status open_status(const char *path, lmz_err *err)
 {
-    lmz_archive *a = NULL;
-    lmz_status st = lmz_archive_open(path, &a, err);
-    lmz_archive_close(a);
+    lmz_afile *a = NULL;
+    lmz_status st = lmz_afile_open(path, &a, err);
+    lmz_afile_close(a);
     return st;
 }
 
@@ -174,14 +174,14 @@ static lmz_status open_status(const char *path, lmz_err *err)
 
 static void check_contents(const char *path, const synth *s)
 {
-    lmz_archive *a = NULL;
+    lmz_afile *a = NULL;
     lmz_err err;
-    CHECK_EQ_INT(lmz_archive_open(path, &a, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_afile_open(path, &a, &err), LMZ_OK);
     if (!a) {
         fprintf(stderr, "open: %s\n", err.msg);
         return;
     }
-    const lmz_archive_info *info = lmz_archive_get_info(a);
+    const lmz_archive_info *info = lmz_afile_info(a);
     /* the version the blocks need: 2 when one has a classical mode */
     int classical = 0;
     for (uint32_t b = 0; b < s->nblocks; b++)
@@ -196,7 +196,7 @@ static void check_contents(const char *path, const synth *s)
     CHECK_EQ_INT(info->model_bytes, 12345);
     CHECK(strcmp(info->tool_version, "") != 0);
     uint64_t nb;
-    const lmz_index_entry *idx = lmz_archive_get_index(a, &nb);
+    const lmz_index_entry *idx = lmz_afile_index(a, &nb);
     CHECK_EQ_INT(nb, s->nblocks);
     uint64_t payload = 0;
     for (uint32_t b = 0; b < nb && b < s->nblocks; b++) {
@@ -208,16 +208,16 @@ static void check_contents(const char *path, const synth *s)
         CHECK_EQ_INT(idx[b].payload_len, s->block_len[b]);
         CHECK(idx[b].raw_xxh64 == XXH64(s->raw + off, len, 0));
         uint8_t *buf = malloc(idx[b].payload_len);
-        CHECK_EQ_INT(lmz_archive_read_block(a, b, buf, &err), LMZ_OK);
+        CHECK_EQ_INT(lmz_afile_read_block(a, b, buf, &err), LMZ_OK);
         CHECK(memcmp(buf, s->blocks[b], s->block_len[b]) == 0);
         free(buf);
         payload += s->block_len[b];
     }
     CHECK_EQ_INT(info->payload_size, payload);
     uint8_t one;
-    CHECK_EQ_INT(lmz_archive_read_block(a, nb, &one, &err), LMZ_ERR_RANGE);
+    CHECK_EQ_INT(lmz_afile_read_block(a, nb, &one, &err), LMZ_ERR_RANGE);
     size_t nm;
-    const lmz_member *m = lmz_archive_get_members(a, &nm);
+    const lmz_member *m = lmz_afile_members(a, &nm);
     CHECK_EQ_INT(nm, s->nmembers);
     for (size_t k = 0; k < nm && k < s->nmembers; k++) {
         CHECK(strcmp(m[k].name, s->members[k].name) == 0);
@@ -226,8 +226,8 @@ static void check_contents(const char *path, const synth *s)
         CHECK_EQ_INT(m[k].mode, s->members[k].mode);
     }
     lmz_model *model = NULL;
-    CHECK_EQ_INT(lmz_archive_read_model(a, &model, &err), LMZ_ERR_MODEL_MISSING);
-    lmz_archive_close(a);
+    CHECK_EQ_INT(lmz_afile_read_model(a, &model, &err), LMZ_ERR_MODEL_MISSING);
+    lmz_afile_close(a);
 }
 
 static void test_round_trip(void)
@@ -273,17 +273,17 @@ static void test_round_trip(void)
     info.chunk_size = 65536;
     lmz_member mem = {"big", 0, sum, 0644};
     CHECK_EQ_INT(lmz_archive_finish(w, &info, &mem, 1, NULL, &err), LMZ_OK);
-    lmz_archive *a = NULL;
-    CHECK_EQ_INT(lmz_archive_open(p, &a, &err), LMZ_OK);
+    lmz_afile *a = NULL;
+    CHECK_EQ_INT(lmz_afile_open(p, &a, &err), LMZ_OK);
     for (int b = 0; a && b < 9; b++) {
         tu_fill_random(blk, big + 1, 200 + b);
         blk[0] = LMZ_BLOCK_STORED;
         uint8_t *got = malloc(big + 1);
-        CHECK_EQ_INT(lmz_archive_read_block(a, (uint64_t)b, got, &err), LMZ_OK);
+        CHECK_EQ_INT(lmz_afile_read_block(a, (uint64_t)b, got, &err), LMZ_OK);
         CHECK(memcmp(got, blk, big + 1) == 0);
         free(got);
     }
-    lmz_archive_close(a);
+    lmz_afile_close(a);
     free(blk);
 }
 
@@ -301,11 +301,11 @@ static void test_format_version(void)
         s.blocks[1][0] = (uint8_t)mode;
         lmz_err err;
         CHECK_EQ_INT(write_synth(p, &s, 1, NULL, &err), LMZ_OK);
-        lmz_archive *a = NULL;
-        CHECK_EQ_INT(lmz_archive_open(p, &a, &err), LMZ_OK);
+        lmz_afile *a = NULL;
+        CHECK_EQ_INT(lmz_afile_open(p, &a, &err), LMZ_OK);
         if (a)
-            CHECK_EQ_INT(lmz_archive_get_info(a)->format_version, mode >= 2 ? 2 : 1);
-        lmz_archive_close(a);
+            CHECK_EQ_INT(lmz_afile_info(a)->format_version, mode >= 2 ? 2 : 1);
+        lmz_afile_close(a);
         check_contents(p, &s);
         synth_free(&s);
     }
@@ -323,10 +323,10 @@ static void test_embedded_model(void)
     strcpy(m->name, "my-own");
     synth_init(&s, 2 * BLOCK + 3, 5);
     CHECK_EQ_INT(write_synth(path_in("embed.lmz", p), &s, 0, m, &err), LMZ_OK);
-    lmz_archive *a = NULL;
-    CHECK_EQ_INT(lmz_archive_open(p, &a, &err), LMZ_OK);
+    lmz_afile *a = NULL;
+    CHECK_EQ_INT(lmz_afile_open(p, &a, &err), LMZ_OK);
     if (a) {
-        const lmz_archive_info *info = lmz_archive_get_info(a);
+        const lmz_archive_info *info = lmz_afile_info(a);
         char hex[33];
         lmz_model_hash_hex(m, hex);
         CHECK_EQ_INT(info->model_embedded, 1);
@@ -334,11 +334,11 @@ static void test_embedded_model(void)
         /* The caller's name wins over the model's own. */
         CHECK(strcmp(info->model_name, "random-tiny") == 0);
         lmz_model *got = NULL;
-        CHECK_EQ_INT(lmz_archive_read_model(a, &got, &err), LMZ_OK);
+        CHECK_EQ_INT(lmz_afile_read_model(a, &got, &err), LMZ_OK);
         CHECK(got && memcmp(got->hash, m->hash, 16) == 0);
         CHECK(got && strcmp(got->name, "my-own") == 0);
         lmz_model_free(got);
-        lmz_archive_close(a);
+        lmz_afile_close(a);
     }
     /* Same bytes on a second write, with the model too. */
     char p2[1024];
@@ -581,19 +581,19 @@ static void test_damaged_index(void)
     haddr_t poff = payload_file_offset(good);
     CHECK(poff != HADDR_UNDEF);
     copy_file(good, bad);
-    lmz_archive *a = NULL;
-    CHECK_EQ_INT(lmz_archive_open(good, &a, &err), LMZ_OK);
+    lmz_afile *a = NULL;
+    CHECK_EQ_INT(lmz_afile_open(good, &a, &err), LMZ_OK);
     uint64_t nb = 0;
-    const lmz_index_entry *idx = a ? lmz_archive_get_index(a, &nb) : NULL;
+    const lmz_index_entry *idx = a ? lmz_afile_index(a, &nb) : NULL;
     uint64_t victim = 2;
     if (idx)
         flip_byte(bad, poff + idx[victim].payload_offset + idx[victim].payload_len / 2);
-    lmz_archive_close(a);
+    lmz_afile_close(a);
     a = NULL;
-    CHECK_EQ_INT(lmz_archive_open(bad, &a, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_afile_open(bad, &a, &err), LMZ_OK);
     for (uint64_t b = 0; a && b < nb; b++) {
         uint8_t *buf = malloc(lmz_block_bound(BLOCK));
-        lmz_status st = lmz_archive_read_block(a, b, buf, &err);
+        lmz_status st = lmz_afile_read_block(a, b, buf, &err);
         if (b == victim) {
             CHECK_EQ_INT(st, LMZ_ERR_CORRUPT_BLOCK);
             CHECK(strstr(err.msg, "block 2: payload checksum mismatch") != NULL);
@@ -602,7 +602,7 @@ static void test_damaged_index(void)
         }
         free(buf);
     }
-    lmz_archive_close(a);
+    lmz_afile_close(a);
     synth_free(&s);
 }
 
@@ -652,20 +652,20 @@ static void test_flip_everywhere(void)
         fwrite(bytes, 1, n, f);
         fclose(f);
         bytes[i] ^= 0x5a;
-        lmz_archive *a = NULL;
+        lmz_afile *a = NULL;
         lmz_err err;
-        lmz_status st = lmz_archive_open(bad, &a, &err);
+        lmz_status st = lmz_afile_open(bad, &a, &err);
         CHECK(st == LMZ_OK || st == LMZ_ERR_NOT_ARCHIVE || st == LMZ_ERR_CORRUPT_INDEX ||
               st == LMZ_ERR_TRUNCATED || st == LMZ_ERR_VERSION || st == LMZ_ERR_UNSAFE_NAME);
         uint64_t nb = 0;
-        const lmz_index_entry *idx = a ? lmz_archive_get_index(a, &nb) : NULL;
+        const lmz_index_entry *idx = a ? lmz_afile_index(a, &nb) : NULL;
         for (uint64_t b = 0; b < nb; b++) {
             uint8_t *buf = malloc(idx[b].payload_len);
-            st = lmz_archive_read_block(a, b, buf, &err);
+            st = lmz_afile_read_block(a, b, buf, &err);
             CHECK(st == LMZ_OK || st == LMZ_ERR_CORRUPT_BLOCK);
             free(buf);
         }
-        lmz_archive_close(a);
+        lmz_afile_close(a);
     }
     free(bytes);
 }
@@ -811,10 +811,10 @@ static void test_hostile_members(void)
     lmz_err err;
     path_in("good.lmz", good);
     path_in("hostile.lmz", p);
-    lmz_archive *a = NULL;
-    CHECK_EQ_INT(lmz_archive_open(good, &a, &err), LMZ_OK);
-    uint64_t raw = a ? lmz_archive_get_info(a)->raw_size : 0;
-    lmz_archive_close(a);
+    lmz_afile *a = NULL;
+    CHECK_EQ_INT(lmz_afile_open(good, &a, &err), LMZ_OK);
+    uint64_t raw = a ? lmz_afile_info(a)->raw_size : 0;
+    lmz_afile_close(a);
 
     lmz_member m[2] = {{"ok", 0, 10, 0644}, {"../../etc/passwd", 10, raw - 10, 0644}};
     copy_file(good, p);

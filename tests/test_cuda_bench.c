@@ -167,11 +167,8 @@ static int run(const char *preset, const bench_opts *o)
                 fail = 1;
                 break;
             }
-            lmz_rc_enc e;
-            lmz_rc_enc_init(&e, enc[c], 3 * ctx + 64);
-            for (size_t i = 0; i < ctx; i++)
-                lmz_rc_enc_put(&e, cum[c * ctx + i], freq[c * ctx + i]);
-            enc_len[c] = (uint32_t)lmz_rc_enc_finish(&e);
+            enc_len[c] = (uint32_t)lmz_rc_encode_chunk(cum + c * ctx, freq + c * ctx,
+                                                       (uint32_t)ctx, enc[c], 3 * ctx + 64);
         }
     }
     int nd = chunks_for(o->dec_mb, ctx);

@@ -92,11 +92,7 @@ static void make_chunks(chunkset *cs, const uint8_t *buf, int ctx)
 static size_t encode(const uint16_t *cum, const uint16_t *freq, uint32_t n, uint8_t *buf,
                      size_t cap)
 {
-    lmz_rc_enc e;
-    lmz_rc_enc_init(&e, buf, cap);
-    for (uint32_t i = 0; i < n; i++)
-        lmz_rc_enc_put(&e, cum[i], freq[i]);
-    return lmz_rc_enc_finish(&e);
+    return lmz_rc_encode_chunk(cum, freq, n, buf, cap);
 }
 
 static void check_model(const lmz_model *m, const uint8_t *buf, const char *what)

@@ -102,27 +102,27 @@ static void check_archive_decodes(const char *archive, const uint8_t *want, size
  * exercise the range coder, not only the stored path. */
 static int coded_chunks(const char *archive)
 {
-    lmz_archive *a = NULL;
+    lmz_afile *a = NULL;
     lmz_err err;
-    if (lmz_archive_open(archive, &a, &err))
+    if (lmz_afile_open(archive, &a, &err))
         return -1;
     uint64_t nb = 0;
-    const lmz_index_entry *ix = lmz_archive_get_index(a, &nb);
-    const lmz_archive_info *info = lmz_archive_get_info(a);
+    const lmz_index_entry *ix = lmz_afile_index(a, &nb);
+    const lmz_archive_info *info = lmz_afile_info(a);
     int coded = 0;
     for (uint64_t b = 0; b < nb; b++) {
         uint8_t *buf = malloc(ix[b].payload_len);
         lmz_block_chunk ch[4096];
         uint32_t nc = 0;
         int stored = 0;
-        if (lmz_archive_read_block(a, b, buf, &err) == LMZ_OK &&
+        if (lmz_afile_read_block(a, b, buf, &err) == LMZ_OK &&
             lmz_block_parse(buf, ix[b].payload_len, ix[b].raw_len, info->chunk_size, ch, &nc, &stored,
                             &err) == LMZ_OK && !stored)
             for (uint32_t c = 0; c < nc; c++)
                 coded += !ch[c].stored;
         free(buf);
     }
-    lmz_archive_close(a);
+    lmz_afile_close(a);
     return coded;
 }
 
@@ -146,25 +146,25 @@ static void check_recompress_payload(const char *golden, const char *input, cons
     if (rc)
         fprintf(stderr, "compress: %s\n", err.msg);
     CHECK_EQ_INT(rc, LMZ_OK);
-    lmz_archive *a = NULL, *b = NULL;
-    CHECK_EQ_INT(lmz_archive_open(golden, &a, &err), LMZ_OK);
-    CHECK_EQ_INT(lmz_archive_open(out, &b, &err), LMZ_OK);
+    lmz_afile *a = NULL, *b = NULL;
+    CHECK_EQ_INT(lmz_afile_open(golden, &a, &err), LMZ_OK);
+    CHECK_EQ_INT(lmz_afile_open(out, &b, &err), LMZ_OK);
     if (a && b) {
         uint64_t na = 0, nb = 0;
-        const lmz_index_entry *ia = lmz_archive_get_index(a, &na);
-        const lmz_index_entry *ib = lmz_archive_get_index(b, &nb);
+        const lmz_index_entry *ia = lmz_afile_index(a, &na);
+        const lmz_index_entry *ib = lmz_afile_index(b, &nb);
         CHECK_EQ_INT(na, nb);
-        CHECK_EQ_INT(lmz_archive_get_info(a)->payload_size, lmz_archive_get_info(b)->payload_size);
+        CHECK_EQ_INT(lmz_afile_info(a)->payload_size, lmz_afile_info(b)->payload_size);
         for (uint64_t k = 0; k < na && k < nb; k++) {
             CHECK_EQ_INT(ia[k].payload_xxh64, ib[k].payload_xxh64);
             CHECK_EQ_INT(ia[k].raw_xxh64, ib[k].raw_xxh64);
         }
-        CHECK(strcmp(lmz_archive_get_info(a)->model_hash, lmz_archive_get_info(b)->model_hash) == 0);
+        CHECK(strcmp(lmz_afile_info(a)->model_hash, lmz_afile_info(b)->model_hash) == 0);
     }
     if (a)
-        lmz_archive_close(a);
+        lmz_afile_close(a);
     if (b)
-        lmz_archive_close(b);
+        lmz_afile_close(b);
     tu_rmtree(tmp);
     free(tmp);
 }
@@ -172,20 +172,20 @@ static void check_recompress_payload(const char *golden, const char *input, cons
 /* Blocks of each mode (lmz_block.h) in an archive, and its format. */
 static int mode_counts(const char *archive, uint64_t counts[4], uint32_t *format)
 {
-    lmz_archive *a = NULL;
+    lmz_afile *a = NULL;
     lmz_err err;
     memset(counts, 0, 4 * sizeof *counts);
-    if (lmz_archive_open(archive, &a, &err))
+    if (lmz_afile_open(archive, &a, &err))
         return -1;
     uint64_t nb = 0;
-    lmz_archive_get_index(a, &nb);
-    *format = lmz_archive_get_info(a)->format_version;
+    lmz_afile_index(a, &nb);
+    *format = lmz_afile_info(a)->format_version;
     for (uint64_t b = 0; b < nb; b++) {
         uint8_t mode = 0xff;
-        if (lmz_archive_peek_mode(a, b, &mode, &err) == LMZ_OK && mode < 4)
+        if (lmz_afile_peek_mode(a, b, &mode, &err) == LMZ_OK && mode < 4)
             counts[mode]++;
     }
-    lmz_archive_close(a);
+    lmz_afile_close(a);
     return (int)nb;
 }
 

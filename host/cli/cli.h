@@ -11,6 +11,12 @@ int cli_parse_seconds(const char *s, double *out);
 /* s as m:ss or h:mm:ss. */
 void cli_fmt_time(double s, char *out, size_t cap);
 
+/* lmz list (list.c): the summary, members and (verbose > 0) blocks of an
+ * archive, printed to out; built on lmz.h alone. */
+#include <stdio.h>
+#include "lmz.h"
+lmz_status cli_list(const char *path, const lmz_params *p, int verbose, FILE *out, lmz_error *err);
+
 /* compress --fit (fit.c). */
 #include <stdint.h>
 #include "lmz_error.h"

@@ -9,9 +9,12 @@
 
 #include "cli.h"
 #include "cli_env.h"
+#include "cli_progress.h"
 #include "lmz_pipeline.h"
 
 static const char *prog_cmd = "lmz";
+/* The progress line on stderr (the library only reports). */
+static cli_progress tty;
 
 static void die_usage(const char *fmt, const char *arg)
 {
@@ -266,7 +269,34 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
     }
     if (o->quiet)
         o->c.verbose = -1;
-    o->c.progress = !o->quiet && !o->no_progress && isatty(2);
+    cli_progress_init(&tty, !o->quiet && !o->no_progress && isatty(2));
+    o->c.progress = cli_progress_fn;
+    o->c.progress_ctx = &tty;
+}
+
+/* The library's params for the parsed options (lmz.h): compress,
+ * decompress, list and verify go through the public API. */
+static lmz_params to_params(const cli *o)
+{
+    lmz_params p;
+    lmz_params_init(&p);
+    p.threads = o->c.nthreads;
+    p.device = o->c.device;
+    p.cuda_auto = o->c.cuda_auto;
+    p.model = o->c.model_spec;
+    p.model_dir = o->c.model_dir;
+    p.model_path = o->c.model_path;
+    p.kind = o->kind;
+    p.codec = o->codec;
+    p.chunks_per_block = o->block_chunks;
+    p.batch = o->c.batch_blocks;
+    p.simd = o->c.simd;
+    p.decode_batch = o->c.decode_batch;
+    p.force = o->c.force;
+    p.recursive = o->recursive;
+    p.progress = o->c.progress;
+    p.progress_ctx = o->c.progress_ctx;
+    return p;
 }
 
 static int fail(const lmz_err *e)
@@ -315,13 +345,16 @@ static int cmd_compress(int argc, char **argv)
                            .model_dir = o.c.model_dir, .model_path = o.c.model_path,
                            .seconds = o.fit_seconds,
                            .sample_bytes = o.fit_sample ? o.fit_sample : (uint64_t)32 << 20,
-                           .nthreads = o.c.nthreads, .progress = o.c.progress,
+                           .nthreads = o.c.nthreads, .progress = tty.enabled,
                            .verbose = o.c.verbose};
         if (cli_fit(&fo, &fitted, &e))
             return fail(&e);
         co.model = fitted;
     }
-    lmz_status rc = lmz_compress(&co, &st, &e);
+    /* a fitted model lives in memory, which the public API does not take */
+    const lmz_params p = to_params(&o);
+    lmz_status rc = fitted ? lmz_compress(&co, &st, &e)
+                           : lmz_compress_files(co.inputs, (size_t)nin, o.output, &p, &st, &e);
     lmz_model_free(fitted);
     if (rc)
         return fail(&e);
@@ -355,7 +388,12 @@ static int cmd_decompress(int argc, char **argv)
     lmz_stats st;
     lmz_err e;
     lmz_err_clear(&e);
-    if (lmz_decompress(&d, &st, &e))
+    /* -c and --salvage (a stream, a damage report) stay on the pipeline's
+     * own call; the rest is the API's lmz_decompress_archive */
+    const lmz_params p = to_params(&o);
+    lmz_status rc = o.to_stdout || o.salvage ? lmz_decompress(&d, &st, &e)
+                                             : lmz_decompress_archive(d.archive, o.output, &p, &st, &e);
+    if (rc)
         return fail(&e);
     if (!o.quiet && !o.to_stdout)
         rate_line(d.archive, &st, st.payload_bytes, st.raw_bytes);
@@ -396,9 +434,16 @@ static int cmd_list(int argc, char **argv)
     parse("list", argc, argv, &o);
     lmz_err e;
     lmz_err_clear(&e);
-    if (lmz_list(one_archive(argc, argv, "list"), &o.c, stdout, &e))
+    const lmz_params p = to_params(&o);
+    if (cli_list(one_archive(argc, argv, "list"), &p, o.c.verbose, stdout, &e))
         return fail(&e);
     return 0;
+}
+
+static void print_damage(void *ctx, uint64_t block, const lmz_error *why)
+{
+    (void)block;
+    fprintf(ctx, "damaged: %s\n", why->msg);
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -409,7 +454,14 @@ static int cmd_verify(int argc, char **argv)
     lmz_stats st;
     lmz_err e;
     lmz_err_clear(&e);
-    if (lmz_verify(a, &o.c, o.full, stdout, &st, &e))
+    const lmz_params p = to_params(&o);
+    lmz_archive *h = lmz_archive_open(a, &p, &e);
+    if (!h)
+        return fail(&e);
+    /* each damaged block on stdout, so that stderr keeps its one error line */
+    lmz_status rc = lmz_archive_verify(h, o.full, print_damage, stdout, &st, &e);
+    lmz_archive_close(h);
+    if (rc)
         return fail(&e);
     if (!o.quiet)
         fprintf(stderr, "%s: OK, %llu blocks%s\n", a, (unsigned long long)st.blocks,

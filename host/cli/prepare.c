@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "lmz_datasets.h"
 #include "outfile.h"
+#include "cli_progress.h"
 #include "progress.h"
 
 static const char usage[] =
@@ -326,7 +327,9 @@ int cmd_prepare(int argc, char **argv)
     for (size_t i = 0; i < nsrc; i++)
         p.in_total += file_size(srcs[i]);
     lmz_ds_sink sink = {.write = write_out, .ctx = &p, .limit = limit};
-    lmz_progress_start(&p.prog, !quiet && !no_progress && isatty(2), "prepare");
+    cli_progress tty;
+    cli_progress_init(&tty, !quiet && !no_progress && isatty(2));
+    lmz_progress_start(&p.prog, cli_progress_fn, &tty, "prepare");
     lmz_status rc = LMZ_OK;
     size_t used = 0;
     p.text = kind == LMZ_DS_TEXT;
