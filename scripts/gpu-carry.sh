@@ -31,10 +31,12 @@ dev="libhdf5-dev libxxhash-dev libjpeg62-turbo-dev libpng-dev libflac-dev libogg
 libopenblas-openmp-dev libopenblas-dev zlib1g-dev pkgconf pkgconf-bin
 liblzma-dev libzstd-dev libbz2-dev"
 
-# Cross-check against a local build, if there is one: every library the
-# binary resolves must come from a carried package or the base system.
-if [ -x build-main/lmz ] && command -v dpkg >/dev/null; then
-    for lib in $(ldd build-main/lmz build-main/bench/bench_baselines 2>/dev/null | awk '/=>/ {print $3}' | sort -u); do
+# Cross-check against a local build, if there is one (LMZ_CARRY_CHECK_BUILD,
+# default build-main): every library the binaries resolve must come from a
+# carried package or the base system.
+cb=${LMZ_CARRY_CHECK_BUILD:-build-main}
+if [ -x "$cb/lmz" ] && command -v dpkg >/dev/null; then
+    for lib in $(ldd "$cb/lmz" "$cb/bench/bench_baselines" "$cb"/liblmz.so 2>/dev/null | awk '/=>/ {print $3}' | sort -u); do
         real=$(readlink -f "$lib")
         pkg=$( (dpkg -S "$real" || dpkg -S "${real#/usr}" || dpkg -S "$lib") 2>/dev/null |
             head -1 | cut -d: -f1) || true

@@ -1,130 +1,337 @@
 #!/usr/bin/env bash
-# gpu-check.sh: everything lmz checks on a GPU machine, in one call of under
-# 9 minutes, each part under its own `timeout`:
-#   1. build (CUDA on, sm_90 + PTX) against the libraries carried in
-#      .carry/root.tar.xz (made here by scripts/gpu-carry.sh: the GPU machine
-#      has nvcc, cuBLAS, CMake and Python, but no HDF5 and no package manager);
-#   2. the GPU tests (ctest -L gpu: CUDA tables == CPU tables, decode of
-#      CPU-encoded streams, CUDA-encoded == CPU-encoded);
-#   3. the CLI: the --device cuda archive byte-identical to --device cpu's,
-#      and decompression across devices;
-#   4. backend throughput per preset (200k, 800k, 3.2m) on generated data;
-#   5. the CLI end to end: compress/decompress MB/s with --device cuda;
-# and prints a short table. Logs go to $OUT (the device call's result
-# folder) when it is set, else to build-gpu/.
+# gpu-check.sh: lmz's checks on a GPU machine (the device tool's `run`),
+# in short calls that print every result as soon as it is known and keep a
+# summary in $OUT/gpu-check-summary.txt (or build-gpu/gpu-check-logs/).
 #
-# The device call (carry the packed libraries; nothing else is needed):
-#   run(command="bash scripts/gpu-check.sh", carry=[".carry/root.tar.xz"], timeout_s=580)
+# The GPU machine has nvcc, cuBLAS, CMake and Python but no HDF5 and no
+# package manager: the libraries travel as .carry/root.tar.xz (made here by
+# scripts/gpu-carry.sh). Their folders go into LD_LIBRARY_PATH only on the
+# command lines of lmz's own binaries, never globally: the machine's own
+# cmake and python must not load the carried libssl, libz, libzstd...
 #
-# --rehearse: on a machine without a GPU, do part 1 and then the CPU tests
-# of that build instead of parts 2-5 (checks that the carried folder alone
-# is enough to build and run lmz).
+# Modes (the first argument; docs/cuda.md has the device calls):
+#   quick      (default; the first call, about 4 minutes) 1. build (CUDA
+#              with -lineinfo, only the binaries the checks run); 2. the
+#              GPU tests (tests/test_cuda_infer, a line per model); when a
+#              model fails, it is rerun at once with LMZ_CUDA_SYNC=1, which
+#              names the first failing kernel and its launch site; 3. bench
+#              of 200k and 3.2m (score 8 MB, decode 1 MB then up to 16 MB,
+#              each phase capped at 15 s), every figure judged against its
+#              target; 4. the CLI: --device cuda archive == --device cpu's,
+#              decompression across devices.
+#   sync       the GPU tests again, every launch checked (LMZ_CUDA_SYNC=1;
+#              LMZ_CUDA_TEST_ONLY=substring picks models), then a smoke
+#              bench with checks. For the rerun after a failure.
+#   full       (after quick passed; about 6 minutes) bench of 200k, 800k
+#              and 3.2m with longer phases (64 MB score, decode 1 MB then
+#              up to 64 MB, 25 s per phase), the CLI checks and the CLI's
+#              own throughput. The GPU tests are quick's.
+#   memcheck   compute-sanitizer memcheck of test_cuda_infer on the models
+#              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
+#   --rehearse no GPU (this development machine): everything that can run
+#              without one: the build from the carried libraries alone, the
+#              GPU tests and the bench (which must skip: exit 77), the
+#              parsing and judging of their output on canned lines, the
+#              CLI (--device cuda refused, CPU round trip), and the CPU
+#              tests of that build (LMZ_REHEARSE_CTEST: extra ctest
+#              arguments, e.g. "-R ^(coder|infer)$").
+# Environment: LMZ_GPU_BUILD (build folder, default build-gpu),
+# LMZ_GPU_CHECK_BUDGET (seconds for the whole script; default per mode),
+# LMZ_GPU_CHECK_JOBS (build jobs, default nproc).
+#
+# Exit status: 0 when nothing FAILed (a MISSed target is not a failure),
+# 1 otherwise, 2 when it could not start.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
-mode=${1:-gpu}
+mode=${1:-quick}
+case $mode in
+quick) budget=260 ;;
+sync | memcheck) budget=280 ;;
+full) budget=360 ;;
+--rehearse) budget=3000 ;;
+*)
+    echo "usage: $0 [quick|sync|full|memcheck|--rehearse]" >&2
+    exit 2
+    ;;
+esac
+BUDGET=${LMZ_GPU_CHECK_BUDGET:-$budget}
 bd=${LMZ_GPU_BUILD:-$top/build-gpu}
-log=${OUT:-$bd}
+log=${OUT:-$bd/gpu-check-logs} # $OUT brings at most 8 files back: we write 7
 mkdir -p "$bd" "$log"
 summary=$log/gpu-check-summary.txt
 : >"$summary"
-say() { echo "$*" | tee -a "$summary"; }
-part() { echo; echo "=== $* ($(date +%T))"; }
 T0=$(date +%s)
-BUDGET=${LMZ_GPU_CHECK_BUDGET:-530} # seconds for the whole script (the call allows 600)
-# tmo N: a part's timeout, N seconds or what is left of the budget if less
+# On the shared development machine the rehearsal must not slow anyone.
+NICE=
+[ "$mode" = --rehearse ] && NICE="nice -n 15"
+
+say() { echo "$*" | tee -a "$summary"; }
+part() { echo; echo "=== $* (t+$(($(date +%s) - T0)) s)"; }
+# tmo N: a step's timeout, N seconds or what is left of the budget if less
+left() { echo $((BUDGET - ($(date +%s) - T0))); }
 tmo() {
-    local rem=$((BUDGET - ($(date +%s) - T0)))
+    local rem
+    rem=$(left)
     [ "$rem" -lt 5 ] && rem=5
     echo $(($1 < rem ? $1 : rem))
 }
+# line-buffered output of lmz's binaries even into a pipe (they also call
+# setvbuf themselves)
+SB=
+command -v stdbuf >/dev/null && SB="stdbuf -oL -eL"
+
+rev=$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || rev="$rev+changes"; }
+say "gpu-check $mode: $(date -u +%FT%TZ)${rev:+, commit $rev}"
 
 # ---- the carried libraries
 R=$top/.carry/root
-if [ ! -d "$R/usr/lib" ]; then
-    [ -f "$top/.carry/root.tar.xz" ] || { say "FAIL no .carry/root.tar.xz: run scripts/gpu-carry.sh here and carry it"; exit 2; }
-    (cd "$top/.carry" && { tar -xJf root.tar.xz 2>/dev/null ||
-        python3 -c "import tarfile; tarfile.open('root.tar.xz').extractall('.')"; }) ||
-        { say "FAIL cannot unpack .carry/root.tar.xz"; exit 2; }
-fi
 A=x86_64-linux-gnu
 L=$R/usr/lib/$A
+if [ ! -d "$L" ]; then
+    [ -f "$top/.carry/root.tar.xz" ] || {
+        say "FAIL no .carry/root.tar.xz: run scripts/gpu-carry.sh here and carry it"
+        exit 2
+    }
+    (cd "$top/.carry" && { tar -xJf root.tar.xz 2>/dev/null ||
+        python3 -c "import tarfile; tarfile.open('root.tar.xz').extractall('.')"; }) || {
+        say "FAIL cannot unpack .carry/root.tar.xz"
+        exit 2
+    }
+fi
+# Where lmz's binaries find their libraries (Debian keeps some in /lib:
+# zlib, lzma, bzip2, com_err, keyutils). Only ever set on their command lines.
+LIBS=$L:$L/hdf5/serial:$L/openblas-openmp:$R/lib/$A
 mkdir -p "$top/.carry/bin"
 cat >"$top/.carry/bin/pkg-config" <<PC
 #!/bin/sh
 LD_LIBRARY_PATH=$L exec $R/usr/bin/pkgconf "\$@"
 PC
 chmod +x "$top/.carry/bin/pkg-config"
-export PKG_CONFIG_LIBDIR=$L/pkgconfig:$L/openblas-openmp/pkgconfig:$R/usr/share/pkgconfig
-export PKG_CONFIG_SYSROOT_DIR=$R PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
-# at link time (ld finds libhdf5's own dependencies here) and at run time
-# (Debian keeps some libraries in /lib: zlib, lzma, bzip2, com_err, keyutils)
-export LD_LIBRARY_PATH=$L:$L/hdf5/serial:$L/openblas-openmp:$R/lib/$A${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LIBRARY_PATH=$L:$L/hdf5/serial:$L/openblas-openmp:$R/lib/$A
-export PATH=$top/.carry/bin:$PATH
+# run_bin CMD...: one of lmz's binaries, with the carried libraries
+run_bin() { env LD_LIBRARY_PATH="$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
 
 part "machine"
-uname -m; ldd --version 2>&1 | head -1
-command -v nvcc && nvcc --version | tail -1
-command -v cmake && cmake --version | head -1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || true
-nproc
+{
+    uname -m
+    ldd --version 2>&1 | head -1
+    nproc
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi / no GPU"
+} | tee -a "$log/build.log"
+nvcc=$(command -v nvcc || true)
+[ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+if [ -n "$nvcc" ]; then
+    say "info nvcc $nvcc: $("$nvcc" --version | tail -2 | head -1)"
+    cuda=ON
+elif [ "$mode" = --rehearse ]; then
+    say "info no nvcc: the rehearsal builds without CUDA"
+    cuda=OFF
+else
+    say "FAIL no nvcc on PATH nor in /usr/local/cuda/bin"
+    exit 2
+fi
+gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
+say "info GPU: ${gpu:-none seen by nvidia-smi}"
 
 # ---- 1. build
 part "1. build"
-cuda=ON
-[ "$mode" = --rehearse ] && cuda=${LMZ_REHEARSE_CUDA:-ON}
-if timeout $(tmo 300) bash -c "
-    cmake -S '$top' -B '$bd' -DCMAKE_BUILD_TYPE=Release -DLMZ_CUDA=$cuda \
-        -DPKG_CONFIG_EXECUTABLE='$top/.carry/bin/pkg-config' -DCMAKE_PREFIX_PATH='$R/usr' \
-        -DCMAKE_C_FLAGS='-I$R/usr/include -I$R/usr/include/$A' >'$log/configure.log' 2>&1 &&
-    cmake --build '$bd' -j\$(nproc) >'$log/build.log' 2>&1"; then
-    say "ok   build ($(($(date +%s) - T0)) s)"
+# -lineinfo: compute-sanitizer and error reports give source lines of the
+# kernels. Linking needs libhdf5's own dependencies: -rpath-link, not
+# LD_LIBRARY_PATH (the build runs the machine's cmake).
+RL="-Wl,-rpath-link,$LIBS"
+targets="--target lmz test_cuda_infer test_cuda_bench"
+[ "$mode" = --rehearse ] && targets=
+jobs=${LMZ_GPU_CHECK_JOBS:-$(nproc)}
+tb=$(date +%s)
+if timeout "$(tmo 200)" env \
+    PKG_CONFIG_LIBDIR="$L/pkgconfig:$L/openblas-openmp/pkgconfig:$R/usr/share/pkgconfig" \
+    PKG_CONFIG_SYSROOT_DIR="$R" PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 \
+    cmake -S "$top" -B "$bd" -DCMAKE_BUILD_TYPE=Release -DLMZ_CUDA=$cuda \
+    ${nvcc:+-DCMAKE_CUDA_COMPILER="$nvcc"} -DCMAKE_CUDA_FLAGS=-lineinfo \
+    -DPKG_CONFIG_EXECUTABLE="$top/.carry/bin/pkg-config" -DCMAKE_PREFIX_PATH="$R/usr" \
+    -DCMAKE_C_FLAGS="-I$R/usr/include -I$R/usr/include/$A" \
+    -DCMAKE_EXE_LINKER_FLAGS="$RL" -DCMAKE_SHARED_LINKER_FLAGS="$RL" \
+    >>"$log/build.log" 2>&1 &&
+    timeout "$(tmo 240)" env LIBRARY_PATH="$LIBS" $NICE cmake --build "$bd" -j"$jobs" $targets \
+        >>"$log/build.log" 2>&1; then
+    say "ok   build ($(($(date +%s) - tb)) s; CUDA $cuda, -lineinfo)"
 else
-    tail -30 "$log/configure.log" "$log/build.log" 2>/dev/null
-    say "FAIL build (logs: configure.log, build.log)"
+    tail -30 "$log/build.log"
+    say "FAIL build (log: build.log)"
     exit 1
 fi
 # HDF5 and the rest must come from the carried root, not from the system
 libs=$(grep -E '^(pkgcfg_lib_[A-Za-z0-9_]+|XXHASH_LIBRARY):FILEPATH=' "$bd/CMakeCache.txt" | sed 's/.*=//')
-echo "$libs" >>"$log/configure.log"
+echo "$libs" >>"$log/build.log"
 if echo "$libs" | grep -q 'libhdf5' && [ -z "$(echo "$libs" | grep -v "^$R/")" ]; then
     say "ok   HDF5 and every pkg-config library from the carried root"
 else
     say "FAIL libraries not from the carried root: $(echo "$libs" | grep -v "^$R/" | tr '\n' ' ')"
 fi
-ldd "$bd/lmz" | tee -a "$log/configure.log" | grep -E 'hdf5|xxhash|openblas|cuda|cublas|not found'
-echo "libraries from outside the carried root (the base system):" $(ldd "$bd/lmz" | grep '=>' | grep -v "$R" | awk '{print $1}')
-ldd "$bd/lmz" | grep -q 'not found' && say "FAIL lmz has unresolved libraries"
-
-if [ "$mode" = --rehearse ]; then
-    part "rehearsal: CPU tests of this build"
-    # LMZ_REHEARSE_CTEST: extra ctest arguments, e.g. "-R ^(coder|infer)$"
-    if timeout 900 ctest --test-dir "$bd" -LE gpu -j"$(nproc)" ${LMZ_REHEARSE_CTEST:-} \
-        --output-on-failure >"$log/ctest-cpu.log" 2>&1; then
-        say "ok   CPU tests: $(grep -E 'tests passed' "$log/ctest-cpu.log")"
-    else
-        tail -40 "$log/ctest-cpu.log"
-        say "FAIL CPU tests (log: ctest-cpu.log)"
-    fi
-    cat "$summary"
-    exit 0
+run_bin ldd "$bd/lmz" >>"$log/build.log" 2>&1
+if run_bin ldd "$bd/lmz" | grep -q 'not found'; then
+    say "FAIL lmz has unresolved libraries: $(run_bin ldd "$bd/lmz" | grep 'not found' | tr -s ' \n' ' ')"
+else
+    say "ok   lmz resolves every library (from the system: $(run_bin ldd "$bd/lmz" | grep '=>' | grep -v "$R" | awk '{print $1}' | tr '\n' ' '))"
+fi
+# lmz itself runs (the carried libraries load)
+if run_bin "$bd/lmz" --version >>"$log/build.log" 2>&1; then
+    say "ok   lmz --version runs"
+else
+    say "FAIL lmz --version (log: build.log)"
 fi
 
 # ---- 2. GPU tests
-part "2. GPU tests"
-if timeout $(tmo 120) ctest --test-dir "$bd" -L gpu --output-on-failure >"$log/ctest-gpu.log" 2>&1; then
-    say "ok   GPU tests: $(grep -E 'tests passed' "$log/ctest-gpu.log")"
-else
-    tail -40 "$log/ctest-gpu.log"
-    say "FAIL GPU tests (log: ctest-gpu.log)"
-fi
-grep -E 'Skipped|Not Run' "$log/ctest-gpu.log" && say "WARN GPU tests skipped: no device seen?"
+# The test binaries are run directly (ctest would hold their output until
+# they end), from the build's tests folder with ctest's environment.
+tests_env=(LMZ_SOURCE_DIR="$top" LMZ_DATA_DIR="$top/../shared/data")
+# infer_run LOGFILE TIMEOUT [VAR=VALUE...]: test_cuda_infer, its lines shown
+# as they come; sets $rc
+infer_run() {
+    local lf=$1 t=$2
+    shift 2
+    (cd "$bd/tests" && timeout "$t" env "${tests_env[@]}" "$@" \
+        LD_LIBRARY_PATH="$LIBS" $SB ./test_cuda_infer) 2>&1 | tee "$lf"
+    rc=${PIPESTATUS[0]}
+}
+# the first model that failed in an infer log ("NAME   FAIL  (..."), and the
+# model a run was in when it stopped ("> NAME" without its result line)
+first_failed() { sed -n 's/^\(.*[^ ]\) *FAIL  (.*/\1/p' "$1" | head -1; }
+last_started() { sed -n 's/^> //p' "$1" | tail -1; }
+# the line of a log that names a failing kernel (lmz_cuda_finish's message)
+kernel_line() { grep -E 'kernel .* failed|launching k_|cuda: .*(score|decode):' "$1" | head -1; }
 
-# ---- 3. CLI: the same archive from both devices
-part "3. CLI cross-device"
-w=$(mktemp -d)
-python3 - "$w" <<'PY'
+gpu_tests() { # $1: extra VAR=VALUE for the run (LMZ_CUDA_SYNC=1)
+    local lf=$log/infer.log
+    [ $# -gt 0 ] && lf=$log/infer-sync.log
+    part "2. GPU tests ($(basename "$lf"))"
+    local t0
+    t0=$(date +%s)
+    infer_run "$lf" "$(tmo "${INFER_T:-120}")" "$@"
+    local dt=$(($(date +%s) - t0))
+    case $rc in
+    0) say "ok   GPU tests: every table, (cum, freq) and stream equal to the CPU's ($dt s)" ;;
+    77)
+        if [ "$mode" = --rehearse ]; then
+            say "ok   GPU tests skipped without a device (exit 77), as they must"
+        else
+            say "FAIL GPU tests skipped: the binary saw no CUDA device (exit 77)"
+        fi
+        ;;
+    124 | 137) say "FAIL GPU tests timed out after $dt s, in model '$(last_started "$lf")' (log: $(basename "$lf"))" ;;
+    *)
+        say "FAIL GPU tests (exit $rc, $dt s): first failing model '$(first_failed "$lf")'; $(grep -c ' FAIL  (' "$lf") models failed (log: $(basename "$lf"))"
+        local k
+        k=$(kernel_line "$lf")
+        [ -n "$k" ] && say "info   $k"
+        ;;
+    esac
+}
+
+# The failure rerun: the first failing model alone, every launch checked.
+sync_rerun() {
+    local m
+    m=$(first_failed "$log/infer.log")
+    [ -z "$m" ] && return
+    if [ "$(left)" -lt 90 ]; then
+        say "SKIP sync rerun of '$m' (budget: $(left) s left): run mode sync next"
+        return
+    fi
+    part "2b. rerun of '$m' with LMZ_CUDA_SYNC=1 (every launch checked)"
+    INFER_T=90 gpu_tests LMZ_CUDA_SYNC=1 LMZ_CUDA_TEST_ONLY="$m"
+    local k
+    k=$(kernel_line "$log/infer-sync.log")
+    [ -n "$k" ] && say "info first failing kernel: $k" ||
+        say "info no kernel failed with per-launch checks: the difference is in the results (tables differ, see infer-sync.log)"
+}
+
+# ---- 3. bench, every figure judged against its target (MB/s; compress =
+# the backend's score, decompress = its decode with the device range decoder)
+target() { # preset phase -> MB/s, or nothing
+    case $1/$2 in
+    200k/score) echo 60 ;;
+    200k/decode) echo 6 ;;
+    3.2m/score) echo 30 ;;
+    3.2m/decode) echo 1.5 ;;
+    esac
+}
+# judge "bench PRESET PHASE RUN RATE MB/s ..." -> the line with pass/MISS
+judge() {
+    local line=$1 p ph rate t
+    read -r _ p ph _ rate _ <<<"$line"
+    t=$(target "$p" "$ph")
+    if [ -z "$t" ]; then
+        echo "$line  [no target]"
+    elif awk -v r="$rate" -v t="$t" 'BEGIN { exit !(r + 0 >= t + 0) }'; then
+        echo "$line  [pass: target >= $t MB/s]"
+    else
+        echo "$line  [MISS: target >= $t MB/s]"
+    fi
+}
+# bench_preset PRESET SCORE_MB DEC_MB DEC_MAX_MB PHASE_S [VAR=VALUE...]
+bench_preset() {
+    local p=$1 smb=$2 dmb=$3 dmax=$4 ph=$5
+    shift 5
+    local t
+    t=$(tmo $((2 * ph + 30)))
+    if [ "$t" -lt 20 ]; then
+        say "SKIP bench $p (budget: $(left) s left)"
+        return
+    fi
+    local fifo_rc
+    (cd "$bd/tests" && timeout "$t" env "${tests_env[@]}" LMZ_CUDA_BENCH=1 LMZ_CUDA_BENCH_PRESETS="$p" \
+        LMZ_CUDA_BENCH_MB="$smb" LMZ_CUDA_BENCH_DEC_MB="$dmb" LMZ_CUDA_BENCH_DEC_MAX_MB="$dmax" \
+        LMZ_CUDA_BENCH_PHASE_S="$ph" "$@" LD_LIBRARY_PATH="$LIBS" $SB ./test_cuda_bench) 2>&1 |
+        tee -a "$log/bench.log" | bench_lines
+    fifo_rc=${PIPESTATUS[0]}
+    case $fifo_rc in
+    0) ;;
+    77) [ "$mode" = --rehearse ] && say "ok   bench $p skipped without a device (exit 77)" ||
+        say "FAIL bench $p skipped: no CUDA device seen" ;;
+    124 | 137) say "FAIL bench $p timed out after $t s (its lines so far are above)" ;;
+    *) say "FAIL bench $p (exit $fifo_rc; log: bench.log)" ;;
+    esac
+}
+# bench_lines: judge each figure line as it arrives; other lines pass through
+bench_lines() {
+    local line
+    while IFS= read -r line; do
+        case $line in
+        "bench "*" MB/s "*) say "$(judge "$line")" ;;
+        *FAILED* | *"main skipped"*) say "$line" ;;
+        *) echo "$line" ;;
+        esac
+    done
+}
+# per preset and phase, the best figure of the summary against its target
+verdicts() {
+    local p ph best t
+    for p in "$@"; do
+        for ph in score decode; do
+            t=$(target "$p" "$ph")
+            best=$(awk -v p="$p" -v ph="$ph" '$1 == "bench" && $2 == p && $3 == ph && $6 == "MB/s" {
+                if ($5 + 0 > b) b = $5 + 0; n++ } END { if (n) printf "%.3f", b }' "$summary")
+            local name=compress
+            [ $ph = decode ] && name=decompress
+            if [ -z "$best" ]; then
+                say "target $p $name: no figure"
+            elif [ -z "$t" ]; then
+                say "target $p $name: $best MB/s (no target)"
+            elif awk -v r="$best" -v t="$t" 'BEGIN { exit !(r + 0 >= t + 0) }'; then
+                say "target $p $name: $best MB/s >= $t: pass"
+            else
+                say "target $p $name: $best MB/s < $t: MISS"
+            fi
+        done
+    done
+}
+
+# ---- 4. the CLI: the same archive from both devices
+cli_checks() {
+    part "4. CLI cross-device"
+    local w lmz=$bd/lmz ok=1
+    w=$(mktemp -d)
+    python3 - "$w" <<'PY'
 import random, sys
 r = random.Random(1)
 words = [w.encode() for w in "the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no will".split()]
@@ -133,59 +340,160 @@ def gen(n):
     while len(out) < n:
         out += r.choice(words) + (b"\n" if r.random() < 0.05 else b" ")
     return bytes(out[:n])
-open(sys.argv[1] + "/big.txt", "wb").write(gen(32 << 20))
 open(sys.argv[1] + "/small.txt", "wb").write(gen(300 << 10))
-open(sys.argv[1] + "/mid.txt", "wb").write(gen(4 << 20))
+if len(sys.argv) > 2:
+    open(sys.argv[1] + "/big.txt", "wb").write(gen(32 << 20))
+    open(sys.argv[1] + "/mid.txt", "wb").write(gen(4 << 20))
 PY
-lmz=$bd/lmz
-cli() { # name, timeout, command...
-    local name=$1 t=$2; shift 2
-    local s=$(date +%s.%N)
-    if timeout "$(tmo "$t")" "$@" >>"$log/cli.log" 2>&1; then
-        echo "$(echo "$(date +%s.%N) - $s" | bc -l 2>/dev/null || python3 -c "print($(date +%s.%N) - $s)")"
-    else
-        echo FAIL
+    if [ "$mode" = --rehearse ]; then
+        # without a device: --device cuda must be refused with a clear message
+        if run_bin "$lmz" compress -q -f --device cuda -m random-200k -o "$w/s.cuda.lmz" "$w/small.txt" \
+            >"$w/msg" 2>&1; then
+            say "FAIL cli: --device cuda succeeded without a device"
+        else
+            say "ok   cli: --device cuda refused without a device: $(head -1 "$w/msg")"
+        fi
+        if timeout "$(tmo 300)" env LD_LIBRARY_PATH="$LIBS" $NICE "$lmz" compress -q -f --device cpu \
+            -m random-200k -o "$w/s.cpu.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1 &&
+            timeout "$(tmo 300)" env LD_LIBRARY_PATH="$LIBS" $NICE "$lmz" decompress -q -f --device cpu \
+                -o "$w/s.1" "$w/s.cpu.lmz" >>"$log/cli.log" 2>&1 && cmp -s "$w/small.txt" "$w/s.1"; then
+            say "ok   cli: --device cpu round trip"
+        else
+            say "FAIL cli: --device cpu round trip (log: cli.log)"
+        fi
+        rm -rf "$w"
+        return
     fi
+    timeout "$(tmo 60)" env LD_LIBRARY_PATH="$LIBS" "$lmz" compress -q -f --device cuda -m random-200k -o "$w/s.cuda.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1 || ok=0
+    timeout "$(tmo 90)" env LD_LIBRARY_PATH="$LIBS" "$lmz" compress -q -f --device cpu -m random-200k -o "$w/s.cpu.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1 || ok=0
+    cmp -s "$w/s.cuda.lmz" "$w/s.cpu.lmz" || ok=0
+    timeout "$(tmo 90)" env LD_LIBRARY_PATH="$LIBS" "$lmz" decompress -q -f --device cpu -o "$w/s.1" "$w/s.cuda.lmz" >>"$log/cli.log" 2>&1 || ok=0
+    timeout "$(tmo 60)" env LD_LIBRARY_PATH="$LIBS" "$lmz" decompress -q -f --device cuda -o "$w/s.2" "$w/s.cpu.lmz" >>"$log/cli.log" 2>&1 || ok=0
+    { cmp -s "$w/small.txt" "$w/s.1" && cmp -s "$w/small.txt" "$w/s.2"; } || ok=0
+    [ $ok = 1 ] && say "ok   cli: cuda archive == cpu archive; cross-device decompress" ||
+        say "FAIL cli cross-device (log: cli.log; rerun it with LMZ_CUDA_SYNC=1 to name a failing kernel)"
+    rm -rf "$w"
 }
-# the same archive from both devices, and cross-device decompression
-ok=1
-timeout $(tmo 60) "$lmz" compress -q -f --device cuda -m random-200k -o "$w/s.cuda.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1 || ok=0
-timeout $(tmo 90) "$lmz" compress -q -f --device cpu -m random-200k -o "$w/s.cpu.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1 || ok=0
-cmp -s "$w/s.cuda.lmz" "$w/s.cpu.lmz" || ok=0
-timeout $(tmo 90) "$lmz" decompress -q -f --device cpu -o "$w/s.1" "$w/s.cuda.lmz" >>"$log/cli.log" 2>&1 || ok=0
-timeout $(tmo 60) "$lmz" decompress -q -f --device cuda -o "$w/s.2" "$w/s.cpu.lmz" >>"$log/cli.log" 2>&1 || ok=0
-cmp -s "$w/small.txt" "$w/s.1" && cmp -s "$w/small.txt" "$w/s.2" || ok=0
-[ $ok = 1 ] && say "ok   cli: cuda archive == cpu archive; cross-device decompress" ||
-    say "FAIL cli cross-device (log: cli.log)"
-# ---- 4. backend throughput per preset
-part "4. throughput (backend: model + device range decoder; host range encoder not counted)"
-for p in 200k 800k 3.2m; do
-    case $p in
-    200k) smb=64 dmb=8 ;;
-    800k) smb=32 dmb=4 ;;
-    3.2m) smb=32 dmb=4 ;;
-    esac
-    LMZ_CUDA_BENCH=1 LMZ_CUDA_BENCH_PRESETS=$p LMZ_CUDA_BENCH_MB=$smb LMZ_CUDA_BENCH_DEC_MB=$dmb \
-        timeout $(tmo 50) "$bd/tests/test_cuda_bench" 2>&1 | tee -a "$log/bench.log" | grep '^bench' >>"$summary" ||
-        say "FAIL bench $p (timeout or error; log: bench.log)"
-done
 
-# ---- 5. CLI throughput
-part "5. CLI throughput"
-# compress 32 MiB (--batch 64: 4096 chunks per backend call); decompress
-# 4 MiB (lmz decompress hands the backend one block of 64 chunks at a time,
-# so this measures the host pipeline's limit, not the GPU's)
-for m in random-200k random-3.2m; do
-    tc=$(cli "compress $m" 60 "$lmz" compress -q -f --device cuda --batch 64 -m "$m" -o "$w/big.$m.lmz" "$w/big.txt")
-    timeout $(tmo 30) "$lmz" compress -q -f --device cuda --batch 64 -m "$m" -o "$w/mid.$m.lmz" "$w/mid.txt" >>"$log/cli.log" 2>&1
-    td=$(cli "decompress $m" 90 "$lmz" decompress -q -f --device cuda -o "$w/mid.$m.out" "$w/mid.$m.lmz")
-    if [ "$tc" != FAIL ] && [ "$td" != FAIL ] && cmp -s "$w/mid.txt" "$w/mid.$m.out"; then
-        say "$(python3 -c "import os; print(f'cli   {\"$m\":12s} compress 32 MiB {32*1.048576/$tc:7.2f} MB/s, decompress 4 MiB {4*1.048576/$td:7.3f} MB/s, ratio {os.path.getsize(\"$w/big.$m.lmz\")/(32<<20):.3f}')")"
+# ---- 5. the CLI's own throughput (full mode)
+cli_throughput() {
+    part "5. CLI throughput"
+    local w lmz=$bd/lmz m s tc td
+    w=$(mktemp -d)
+    python3 -c "
+import random, sys
+r = random.Random(1)
+words = [w.encode() for w in 'the of and to in a is that for it as was with be by on not he this are or his from at which but have'.split()]
+out = bytearray()
+while len(out) < (32 << 20):
+    out += r.choice(words) + (b'\n' if r.random() < 0.05 else b' ')
+open('$w/big.txt', 'wb').write(out[:32 << 20])
+open('$w/mid.txt', 'wb').write(out[:4 << 20])"
+    # compress 32 MiB (--batch 64: 4096 chunks per backend call); decompress
+    # 4 MiB (lmz decompress hands the backend --batch blocks per call)
+    for m in random-200k random-3.2m; do
+        s=$(date +%s.%N)
+        if timeout "$(tmo 60)" env LD_LIBRARY_PATH="$LIBS" "$lmz" compress -q -f --device cuda --batch 64 -m $m \
+            -o "$w/big.$m.lmz" "$w/big.txt" >>"$log/cli.log" 2>&1; then
+            tc=$(python3 -c "print($(date +%s.%N) - $s)")
+            say "cli  $m compress 32 MiB: $(python3 -c "print(f'{32 * 1.048576 / $tc:.2f}')") MB/s (with the host's range coder and archive)"
+        else
+            say "FAIL cli $m compress (log: cli.log)"
+            continue
+        fi
+        timeout "$(tmo 30)" env LD_LIBRARY_PATH="$LIBS" "$lmz" compress -q -f --device cuda --batch 64 -m $m \
+            -o "$w/mid.$m.lmz" "$w/mid.txt" >>"$log/cli.log" 2>&1
+        s=$(date +%s.%N)
+        if timeout "$(tmo 90)" env LD_LIBRARY_PATH="$LIBS" "$lmz" decompress -q -f --device cuda --batch 64 \
+            -o "$w/mid.$m.out" "$w/mid.$m.lmz" >>"$log/cli.log" 2>&1 && cmp -s "$w/mid.txt" "$w/mid.$m.out"; then
+            td=$(python3 -c "print($(date +%s.%N) - $s)")
+            say "cli  $m decompress 4 MiB: $(python3 -c "print(f'{4 * 1.048576 / $td:.3f}')") MB/s"
+        else
+            say "FAIL cli $m decompress (log: cli.log)"
+        fi
+    done
+    rm -rf "$w"
+}
+
+# ---- rehearsal only: the parsing and judging on canned lines
+rehearse_parsing() {
+    part "rehearsal: parsing and judging on canned output"
+    local c=$log/canned.tmp ok=1 out
+    printf '%s\n' '> random tiny random bytes' 'random tiny random bytes     ok    (0.4 s; 0 failures so far)' \
+        '> random 200k text' 'random 200k text: lmz_cuda_score failed (status 1): cuda: score: kernel k_attend_full (cuda_attention.cu:229, launch 7 of this call) failed: an illegal memory access was encountered' \
+        'random 200k text             FAIL  (1.2 s; 1 failures so far)' '> extreme 0 wide' >"$c"
+    [ "$(first_failed "$c")" = "random 200k text" ] || { ok=0; echo "first_failed: '$(first_failed "$c")'"; }
+    [ "$(last_started "$c")" = "extreme 0 wide" ] || { ok=0; echo "last_started: '$(last_started "$c")'"; }
+    case $(kernel_line "$c") in *"kernel k_attend_full (cuda_attention.cu:229"*) ;; *) ok=0; echo "kernel_line: '$(kernel_line "$c")'" ;; esac
+    out=$(judge "bench 200k   score  probe      61.000 MB/s (1.00 MB, 0.016 s, 488 chunks)")
+    case $out in *"[pass: target >= 60 MB/s]") ;; *) ok=0; echo "judge: $out" ;; esac
+    out=$(judge "bench 3.2m   decode main        1.400 MB/s (16.00 MB, 11.4 s, 7812 chunks)  roundtrip ok")
+    case $out in *"[MISS: target >= 1.5 MB/s]") ;; *) ok=0; echo "judge: $out" ;; esac
+    out=$(judge "bench 800k   score  main       99.000 MB/s (8.00 MB, 0.08 s, 3906 chunks)")
+    case $out in *"[no target]") ;; *) ok=0; echo "judge: $out" ;; esac
+    rm -f "$c"
+    [ $ok = 1 ] && say "ok   rehearsal: failing model, hung model, kernel line and pass/MISS parsed from canned lines" ||
+        say "FAIL rehearsal: parsing (see above)"
+}
+
+# ---- the modes
+case $mode in
+quick)
+    # the tests get what the build left, less 100 s for the bench and the CLI
+    t=$(($(left) - 100))
+    INFER_T=$((t > 130 ? 130 : t < 30 ? 30 : t)) gpu_tests
+    sync_rerun
+    part "3. bench (score 8 MB, decode 1 MB then up to 16 MB, 15 s per phase)"
+    for p in 200k 3.2m; do bench_preset $p 8 1 16 15; done
+    verdicts 200k 3.2m
+    if [ "$(left)" -ge 40 ]; then cli_checks; else say "SKIP cli checks (budget: $(left) s left)"; fi
+    ;;
+sync)
+    INFER_T=200 gpu_tests LMZ_CUDA_SYNC=1 ${LMZ_CUDA_TEST_ONLY:+LMZ_CUDA_TEST_ONLY="$LMZ_CUDA_TEST_ONLY"}
+    part "3. bench smoke with per-launch checks"
+    bench_preset 200k 0.5 0.25 0 10 LMZ_CUDA_SYNC=1
+    ;;
+full)
+    part "3. bench (score 64 MB, decode 1 MB then up to 64 MB, 25 s per phase)"
+    for p in 200k 800k 3.2m; do bench_preset $p 64 1 64 25; done
+    verdicts 200k 800k 3.2m
+    cli_checks
+    if [ "$(left)" -ge 90 ]; then cli_throughput; else say "SKIP cli throughput (budget: $(left) s left)"; fi
+    ;;
+memcheck)
+    part "2. compute-sanitizer memcheck"
+    only=${LMZ_CUDA_TEST_ONLY:-random tiny random}
+    cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    (cd "$bd/tests" && timeout "$(tmo 240)" env "${tests_env[@]}" LMZ_CUDA_TEST_ONLY="$only" \
+        LD_LIBRARY_PATH="$LIBS" "$cs" --tool memcheck --leak-check no --error-exitcode 99 \
+        ./test_cuda_infer) 2>&1 | tee "$log/memcheck.log" | grep -E '^(>|=========.*(Invalid|Address|at |by thread|ERROR SUMMARY))|FAIL|ok  ' | head -60
+    rc=${PIPESTATUS[0]}
+    case $rc in
+    0) say "ok   memcheck of '$only': no errors" ;;
+    99) say "FAIL memcheck of '$only': $(grep -m1 -E '^=========  *(Invalid|Out of bounds|Address)' "$log/memcheck.log")" ;;
+    124 | 137) say "FAIL memcheck of '$only' timed out (log: memcheck.log)" ;;
+    *) say "FAIL memcheck of '$only' (exit $rc; log: memcheck.log)" ;;
+    esac
+    ;;
+--rehearse)
+    INFER_T=60 gpu_tests
+    INFER_T=60 gpu_tests LMZ_CUDA_SYNC=1 LMZ_CUDA_TEST_ONLY="random tiny"
+    part "3. bench (must skip)"
+    bench_preset 200k 8 1 16 15
+    rehearse_parsing
+    cli_checks
+    part "rehearsal: CPU tests of this build"
+    # ctest itself sees the carried libraries here, unlike on the GPU
+    # machine: this is the Debian machine they come from (the same files).
+    if timeout "$(tmo 2400)" env LD_LIBRARY_PATH="$LIBS" $NICE ctest --test-dir "$bd" -LE gpu -j"$jobs" ${LMZ_REHEARSE_CTEST:-} \
+        --output-on-failure >"$log/ctest-cpu.log" 2>&1; then
+        say "ok   CPU tests: $(grep -E 'tests passed' "$log/ctest-cpu.log")"
     else
-        say "FAIL cli $m: compress $tc decompress $td (log: cli.log)"
+        tail -40 "$log/ctest-cpu.log"
+        say "FAIL CPU tests: $(grep -E 'tests passed|tests failed' "$log/ctest-cpu.log") (log: ctest-cpu.log)"
     fi
-done
-rm -rf "$w"
+    ;;
+esac
 
 part "summary ($(($(date +%s) - T0)) s)"
 cat "$summary"
