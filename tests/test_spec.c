@@ -1,7 +1,8 @@
 /* test_spec.c: the documents and the code say the same thing.
  *
- * docs/inference.md pins every lookup table of the arithmetic by its length
- * and XXH64; docs/format.md pins every built-in model by its hash. This test
+ * docs/inference.md pins every lookup table of the arithmetic (version 1's
+ * in lmz_tables.h, version 2's EXP8 in lmz_tables_v2.h) by its length and
+ * XXH64; docs/format.md pins every built-in model by its hash. This test
  * reads those numbers out of the documents themselves (so neither side can
  * change alone) and recomputes them from kernels/lmz_tables.h and from the
  * built-in models:
@@ -21,6 +22,7 @@
 
 #include "lmz_modelfile.h"
 #include "lmz_tables.h"
+#include "lmz_tables_v2.h"
 #include "testutil.h"
 
 /* XXH64 of n int32 values as 4-byte little-endian, whatever the host's byte
@@ -183,6 +185,12 @@ int main(void)
         check_table(inf, "GELU_T", LMZ_GELU_T, sizeof LMZ_GELU_T / sizeof LMZ_GELU_T[0], 1);
         check_table(inf, "EXP_HI", LMZ_EXP_HI, sizeof LMZ_EXP_HI / sizeof LMZ_EXP_HI[0], 0);
         check_table(inf, "EXP_LO", LMZ_EXP_LO, sizeof LMZ_EXP_LO / sizeof LMZ_EXP_LO[0], 0);
+        /* arithmetic version 2's uint8 table, hashed like the others: each
+         * entry widened to a 4-byte little-endian integer */
+        uint32_t exp8[LMZ_EXP8_N];
+        for (int i = 0; i < LMZ_EXP8_N; i++)
+            exp8[i] = LMZ_EXP8[i];
+        check_table(inf, "EXP8", exp8, LMZ_EXP8_N, 0);
     }
     char *fmt = read_doc("docs/format.md");
     CHECK(fmt != NULL);
