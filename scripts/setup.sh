@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config libhdf5-dev hdf5-tools libxxhash-dev
           zlib1g-dev liblzma-dev xz-utils gzip
           libjpeg62-turbo-dev libpng-dev libflac-dev libzstd-dev libbz2-dev
-          libopenblas-openmp-dev)
+          libopenblas-openmp-dev
+          python3 python3-dev python3-venv python3-setuptools python3-numpy python3-pytest
+          python3-h5py)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,3 +37,15 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build build -j"$jobs"
 echo "setup: built build/lmz" >&2
+
+# The Python package (python/, README "Python"): build/venv is a virtual
+# environment over Debian's python3 (PEP 668: no pip into the system) with
+# --system-site-packages, so Debian's numpy, pytest and h5py are seen; lmz
+# is pip-installed there, linked against build/liblmz.a. Use it with
+# build/venv/bin/python (or source build/venv/bin/activate).
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
+[[ -x build/venv/bin/python ]] || "$py" -m venv --system-site-packages build/venv
+LMZ_BUILD_DIR=$PWD/build build/venv/bin/pip install -q --no-build-isolation --no-deps \
+  --force-reinstall ./python
+echo "setup: installed the lmz Python package into build/venv" >&2
