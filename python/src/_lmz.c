@@ -797,9 +797,14 @@ PyMODINIT_FUNC PyInit__lmz(void)
     if (!LmzError)
         goto fail;
     /* class-level defaults, so every instance has the attributes */
-    PyObject_SetAttrString(LmzError, "code", PyLong_FromLong(LMZ_ERR_GENERIC));
-    PyObject_SetAttrString(LmzError, "name", PyUnicode_FromString("generic"));
-    PyObject_SetAttrString(LmzError, "block", Py_None);
+    PyObject *dc = PyLong_FromLong(LMZ_ERR_GENERIC), *dn = PyUnicode_FromString("generic");
+    int bad = !dc || !dn || PyObject_SetAttrString(LmzError, "code", dc) < 0 ||
+              PyObject_SetAttrString(LmzError, "name", dn) < 0 ||
+              PyObject_SetAttrString(LmzError, "block", Py_None) < 0;
+    Py_XDECREF(dc);
+    Py_XDECREF(dn);
+    if (bad)
+        goto fail;
     Py_INCREF(LmzError);
     if (PyModule_AddObject(m, "Error", LmzError) < 0)
         goto fail;
