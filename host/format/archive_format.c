@@ -2,6 +2,7 @@
  * rules, shared by archive_write.c and archive_read.c. */
 #include "archive_priv.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,72 +12,71 @@
 
 /* ---- HDF5 types ---- */
 
-hid_t lmz_index_file_type(void)
+/* One field of a table row: its name, its offset in the packed
+ * little-endian row on disk and in the C struct, and its width (4 or 8
+ * bytes, unsigned). The fields are inserted in this order, which is part
+ * of the file's bytes. */
+typedef struct row_field {
+    const char *name;
+    size_t file_off, mem_off;
+    int bytes;
+} row_field;
+
+static const row_field index_fields[] = {
+    {"raw_offset", 0, offsetof(lmz_index_entry, raw_offset), 8},
+    {"raw_len", 8, offsetof(lmz_index_entry, raw_len), 4},
+    {"payload_offset", 12, offsetof(lmz_index_entry, payload_offset), 8},
+    {"payload_len", 20, offsetof(lmz_index_entry, payload_len), 4},
+    {"payload_xxh64", 24, offsetof(lmz_index_entry, payload_xxh64), 8},
+    {"raw_xxh64", 32, offsetof(lmz_index_entry, raw_xxh64), 8},
+};
+
+static const row_field member_fields[] = {
+    {"name_offset", 0, offsetof(lmz_member_row, name_offset), 8},
+    {"name_len", 8, offsetof(lmz_member_row, name_len), 4},
+    {"offset", 12, offsetof(lmz_member_row, offset), 8},
+    {"size", 20, offsetof(lmz_member_row, size), 8},
+    {"mode", 28, offsetof(lmz_member_row, mode), 4},
+};
+
+/* The compound type of a row of n fields: on disk (file: packed,
+ * little-endian, size bytes) or in memory (the C struct of size bytes). */
+static hid_t row_type(const row_field *f, size_t n, size_t size, int file)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, LMZ_INDEX_ROW_BYTES);
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
     if (t < 0)
         return -1;
-    if (H5Tinsert(t, "raw_offset", 0, H5T_STD_U64LE) < 0 ||
-        H5Tinsert(t, "raw_len", 8, H5T_STD_U32LE) < 0 ||
-        H5Tinsert(t, "payload_offset", 12, H5T_STD_U64LE) < 0 ||
-        H5Tinsert(t, "payload_len", 20, H5T_STD_U32LE) < 0 ||
-        H5Tinsert(t, "payload_xxh64", 24, H5T_STD_U64LE) < 0 ||
-        H5Tinsert(t, "raw_xxh64", 32, H5T_STD_U64LE) < 0) {
-        H5Tclose(t);
-        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const hid_t ft = f[i].bytes == 8 ? (file ? H5T_STD_U64LE : H5T_NATIVE_UINT64)
+                                         : (file ? H5T_STD_U32LE : H5T_NATIVE_UINT32);
+        if (H5Tinsert(t, f[i].name, file ? f[i].file_off : f[i].mem_off, ft) < 0) {
+            H5Tclose(t);
+            return -1;
+        }
     }
     return t;
+}
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+hid_t lmz_index_file_type(void)
+{
+    return row_type(index_fields, NFIELDS(index_fields), LMZ_INDEX_ROW_BYTES, 1);
 }
 
 hid_t lmz_index_mem_type(void)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(lmz_index_entry));
-    if (t < 0)
-        return -1;
-    if (H5Tinsert(t, "raw_offset", HOFFSET(lmz_index_entry, raw_offset), H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "raw_len", HOFFSET(lmz_index_entry, raw_len), H5T_NATIVE_UINT32) < 0 ||
-        H5Tinsert(t, "payload_offset", HOFFSET(lmz_index_entry, payload_offset),
-                  H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "payload_len", HOFFSET(lmz_index_entry, payload_len), H5T_NATIVE_UINT32) < 0 ||
-        H5Tinsert(t, "payload_xxh64", HOFFSET(lmz_index_entry, payload_xxh64),
-                  H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "raw_xxh64", HOFFSET(lmz_index_entry, raw_xxh64), H5T_NATIVE_UINT64) < 0) {
-        H5Tclose(t);
-        return -1;
-    }
-    return t;
+    return row_type(index_fields, NFIELDS(index_fields), sizeof(lmz_index_entry), 0);
 }
 
 hid_t lmz_member_row_file_type(void)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, LMZ_MEMBER_ROW_BYTES);
-    if (t < 0)
-        return -1;
-    if (H5Tinsert(t, "name_offset", 0, H5T_STD_U64LE) < 0 ||
-        H5Tinsert(t, "name_len", 8, H5T_STD_U32LE) < 0 ||
-        H5Tinsert(t, "offset", 12, H5T_STD_U64LE) < 0 ||
-        H5Tinsert(t, "size", 20, H5T_STD_U64LE) < 0 ||
-        H5Tinsert(t, "mode", 28, H5T_STD_U32LE) < 0) {
-        H5Tclose(t);
-        return -1;
-    }
-    return t;
+    return row_type(member_fields, NFIELDS(member_fields), LMZ_MEMBER_ROW_BYTES, 1);
 }
 
 hid_t lmz_member_row_mem_type(void)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(lmz_member_row));
-    if (t < 0)
-        return -1;
-    if (H5Tinsert(t, "name_offset", HOFFSET(lmz_member_row, name_offset), H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "name_len", HOFFSET(lmz_member_row, name_len), H5T_NATIVE_UINT32) < 0 ||
-        H5Tinsert(t, "offset", HOFFSET(lmz_member_row, offset), H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "size", HOFFSET(lmz_member_row, size), H5T_NATIVE_UINT64) < 0 ||
-        H5Tinsert(t, "mode", HOFFSET(lmz_member_row, mode), H5T_NATIVE_UINT32) < 0) {
-        H5Tclose(t);
-        return -1;
-    }
-    return t;
+    return row_type(member_fields, NFIELDS(member_fields), sizeof(lmz_member_row), 0);
 }
 
 /* A contiguous 1-D dataset of n elements; a 0-element one is created and

@@ -1,5 +1,5 @@
-/* archive_priv.h: what the archive writer and reader share (private to
- * host/): the HDF5 types of /index and /members, the checksums over them,
+/* archive_priv.h: what the archive writer and reader share (host/format/,
+ * not public): the HDF5 types of /index and /members, the checksums over them,
  * and the validation rules of docs/format.md. The writer runs the same
  * checks as the reader before it writes, so it cannot make an archive that
  * lmz would refuse to read. */

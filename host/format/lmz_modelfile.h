@@ -1,4 +1,5 @@
-/* lmz_modelfile.h: model files (HDF5) and finding a model by hash.
+/* lmz_modelfile.h: model files (HDF5: modelfile.c) and finding a model by
+ * hash or name (built-ins and the search path: modelsearch.c).
  *
  * A model file (*.lmzm) is an HDF5 file laid out as docs/format.md, "Model
  * files" says; the same layout is embedded in an archive under /model. A
@@ -32,6 +33,17 @@ lmz_status lmz_model_load(const char *path, lmz_model **out, lmz_err *err);
  * one. */
 lmz_status lmz_model_h5_write(int64_t loc, const lmz_model *m, lmz_err *err);
 lmz_status lmz_model_h5_read(int64_t loc, lmz_model **out, lmz_err *err);
+
+/* The hash (32 hex digits) a model file states, read without loading the
+ * model; "" when path is not a readable model file. The search path reads
+ * only this until a file matches. */
+void lmz_model_file_hash(const char *path, char out[64]);
+
+/* Bytes of a model's canonical serialization: the "model size" that the
+ * adjusted rate counts and that embedding a model costs. */
+uint64_t lmz_model_bytes(const lmz_model *m);
+
+/* ---- finding a model (modelsearch.c) ---- */
 
 /* Built-in models: seeded random models that need no file, named
  * "random-<preset>" (seed 1), e.g. "random-tiny", "random-200k". Returns

@@ -1,4 +1,4 @@
-/* selfdir.h (private to host/): where lmz's own code lies on disk, so that
+/* selfdir.h (host/format/, not public): where lmz's own code lies on disk, so that
  * an installed lmz (the executable, or a program linked with liblmz.so)
  * finds the models installed beside it, wherever the prefix is. */
 #ifndef LMZ_SELFDIR_H

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "batch.h"
 #include "cstream.h"
 #include "inputs.h"
 #include "lmz_classical.h"
@@ -27,19 +28,6 @@ static int lmz_omp_threads(void)
 #else
     return 1;
 #endif
-}
-
-static void count_sink(void *ctx, const void *bytes, size_t n)
-{
-    (void)bytes;
-    *(uint64_t *)ctx += n;
-}
-
-uint64_t lmz_model_bytes(const lmz_model *m)
-{
-    uint64_t n = 0;
-    lmz_model_serialize(m, count_sink, &n);
-    return n;
 }
 
 int lmz_codec_parse(const char *s)

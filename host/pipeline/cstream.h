@@ -1,4 +1,4 @@
-/* cstream.h (private to host/): the compressor as a stream of raw bytes.
+/* cstream.h (host/pipeline/, not public): the compressor as a stream of raw bytes.
  *
  * Bytes go into a batch buffer; each time it is full, its blocks are
  * scored, range-coded (and coded by the classical codecs), and appended to

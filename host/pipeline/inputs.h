@@ -1,4 +1,4 @@
-/* inputs.h (private to host/): the files a compress reads, in order, as one
+/* inputs.h (host/pipeline/, not public): the files a compress reads, in order, as one
  * raw stream. Member names are the paths as given, normalised: leading "/"
  * and "./" dropped; a path with a ".." component is stored by its base name
  * (it could not be recreated safely anyway). */

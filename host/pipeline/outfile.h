@@ -1,4 +1,4 @@
-/* outfile.h (private to host/): an output stream that is either standard
+/* outfile.h (host/pipeline/, not public): an output stream that is either standard
  * output or a file that appears only when complete. The file side is
  * io/lmz_atomic.h (temporary file beside the target, locked while written,
  * fsync, rename without replacing unless force, stale temporary files of

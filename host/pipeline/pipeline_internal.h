@@ -1,9 +1,10 @@
-/* pipeline_internal.h (private to host/): pieces the commands share. */
+/* pipeline_internal.h (host/pipeline/, not public): pieces the commands share. */
 #ifndef LMZ_PIPELINE_INTERNAL_H
 #define LMZ_PIPELINE_INTERNAL_H
 
 #include "lmz_archive.h"
 #include "lmz_backend.h"
+#include "batch.h"
 #include "lmz_block.h"
 #include "lmz_pipeline.h"
 
@@ -18,10 +19,6 @@ static inline lmz_backend_params lmz_common_backend_params(const lmz_common_opts
                                   .cuda_sync = c->cuda_sync};
     return p;
 }
-
-/* Bytes of a model's canonical serialization (the "model size" that the
- * adjusted rate counts). */
-uint64_t lmz_model_bytes(const lmz_model *m);
 
 /* An open archive with its model and a backend: what every reading command
  * needs. */
@@ -52,19 +49,6 @@ lmz_status lmz_reader_verify(lmz_reader *r, const lmz_common_opts *c, int full,
 /* The largest payload_len / raw_len over the index (scratch sizes). */
 uint32_t lmz_reader_max_payload(const lmz_reader *r);
 uint32_t lmz_reader_block_bytes(const lmz_reader *r);
-
-/* --batch: blocks in flight per backend call (compress: per batch; the
- * reading commands: the read-ahead window, window.h). c->batch_blocks when
- * given; else LMZ_CPU_BATCH_BLOCKS on the CPU, and on CUDA enough blocks for
- * LMZ_GPU_BATCH_CHUNKS chunks (256 blocks of 64 chunks) as long as they take
- * at most LMZ_BATCH_MEMORY bytes at bytes_per_block each. Never more than
- * limit (the blocks there are to do; 0: no limit), never 0. */
-#define LMZ_CPU_BATCH_BLOCKS 4
-#define LMZ_GPU_BATCH_CHUNKS 16384
-#define LMZ_BATCH_MEMORY ((uint64_t)1 << 30)
-#define LMZ_MAX_BATCH_BLOCKS 65536
-uint32_t lmz_batch_blocks(const lmz_common_opts *c, const lmz_backend *b, uint32_t chunks_per_block,
-                          uint64_t bytes_per_block, uint64_t limit);
 
 /* The reading commands' window: lmz_batch_blocks for this archive (its
  * largest payload + block bytes, and the call lists, per block), at most

@@ -1,4 +1,4 @@
-/* progress.h (private to host/): progress reports of a long operation,
+/* progress.h (host/pipeline/, not public): progress reports of a long operation,
  * handed to the caller's callback (lmz_progress_fn of lmz.h). The library
  * never draws anything itself: the CLI's callback (host/cli/cli_progress.c)
  * draws a line on stderr. */

@@ -1,4 +1,4 @@
-/* rawcursor.h (private to host/): reads an archive's raw stream in order,
+/* rawcursor.h (host/pipeline/, not public): reads an archive's raw stream in order,
  * a read-ahead window of blocks at a time (window.h: all their chunks in
  * one backend call), every block decoded whole and its raw checksum
  * checked. Bytes are handed out block by block, in order. */

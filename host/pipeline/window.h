@@ -1,4 +1,4 @@
-/* window.h (private to host/): a read-ahead window of blocks decoded
+/* window.h (host/pipeline/, not public): a read-ahead window of blocks decoded
  * together, so that a backend (a GPU above all) gets many chunks per call.
  *
  * Up to cap blocks are added (a raw byte range of each). lmz_window_decode
