@@ -6,11 +6,6 @@
 int cmd_prepare(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 
-/* A duration: seconds, or with a suffix s, m or h ("10m", "1.5h"); 0 if bad. */
-int cli_parse_seconds(const char *s, double *out);
-/* s as m:ss or h:mm:ss. */
-void cli_fmt_time(double s, char *out, size_t cap);
-
 /* lmz list (list.c): the summary, members and (verbose > 0) blocks of an
  * archive, printed to out; built on lmz.h alone. */
 #include <stdio.h>

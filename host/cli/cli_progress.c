@@ -54,3 +54,14 @@ void cli_progress_fn(void *ctx, const char *what, uint64_t done, uint64_t total,
         fprintf(stderr, "\r%s: %s -> %s  %s/s   ", what, d, o, r);
     fflush(stderr);
 }
+
+void cli_fmt_time(double s, char *out, size_t cap)
+{
+    if (s < 0)
+        s = 0;
+    const long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, cap, "%ld:%02ld", t / 60, t % 60);
+}

@@ -20,4 +20,7 @@ void cli_progress_init(cli_progress *p, int enabled);
 void cli_progress_fn(void *ctx, const char *what, uint64_t done, uint64_t total, uint64_t out,
                      int end);
 
+/* s seconds as m:ss or h:mm:ss (time left on the progress lines). */
+void cli_fmt_time(double s, char *out, size_t cap);
+
 #endif

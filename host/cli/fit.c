@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 #include "inputs.h"
 #include "lmz_modelfile.h"
 #include "lmz_pipeline.h"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "cli_env.h"
 #include "cli_progress.h"
 #include "lmz_pipeline.h"
@@ -24,16 +25,15 @@ static void die_usage(const char *fmt, const char *arg)
     exit(1);
 }
 
-static uint64_t parse_u64(const char *s, const char *what)
+/* A number option's value (cli_args.h), or a usage error. */
+static uint64_t parse_num(const char *s, const char *what, const char *noun, uint64_t lo,
+                          uint64_t hi, int flags)
 {
-    char *end;
-    if (!s || !*s || *s == '-')
-        die_usage("%s needs a non-negative number", what);
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno)
-        die_usage("bad number for %s", what);
-    return (uint64_t)v;
+    uint64_t v;
+    char msg[256];
+    if (!cli_parse_u64(s, what, noun, lo, hi, flags, &v, msg, sizeof msg))
+        die_usage("%s", msg);
+    return v;
 }
 
 static const char usage_main[] =
@@ -83,7 +83,8 @@ static void help(const char *cmd)
                "                      (e.g. 10m; from the kind's default model when it is a\n"
                "                      trained one), and use it, embedded, if it codes a held-back\n"
                "                      part of the sample better, its own size counted\n"
-               "      --fit-sample N  bytes of the input to train on (default 32M; k, M, G)\n"
+               "      --fit-sample N  bytes of the input to train on (default 32 MiB; suffixes\n"
+               "                      k, M, G: x1000)\n"
                "      --batch N       blocks in flight per batch (default 4 on the CPU, on CUDA\n"
                "                      16384 chunks: 256 blocks of 64, at most 1 GiB); memory\n"
                "                      grows with N (~8 x N x block size; 6 x with --codec lm)\n");
@@ -139,6 +140,76 @@ static void help(const char *cmd)
 enum { OPT_MODEL_DIR = 1000, OPT_DEVICE, OPT_NO_PROGRESS, OPT_KIND, OPT_BLOCK_CHUNKS, OPT_BATCH,
        OPT_BLOCK, OPT_RANGE, OPT_MEMBER, OPT_FULL, OPT_SALVAGE, OPT_CODEC, OPT_FIT, OPT_FIT_SAMPLE };
 
+/* The commands of this file, as bits: which command takes which option. */
+enum { C_COMPRESS = 1, C_DECOMPRESS = 2, C_EXTRACT = 4, C_LIST = 8, C_VERIFY = 16, C_ALL = 31 };
+static const char *const cmd_names[] = {"compress", "decompress", "extract", "list", "verify"};
+
+/* Every option of these commands, and the commands that take it: an
+ * option given to another command is refused, naming its commands. The
+ * common options (usage_common) are every command's. */
+static const struct cli_option {
+    struct option o;
+    int cmds;
+} options[] = {
+    {{"threads", required_argument, 0, 'T'}, C_ALL},
+    {{"model", required_argument, 0, 'm'}, C_ALL},
+    {{"model-dir", required_argument, 0, OPT_MODEL_DIR}, C_ALL},
+    {{"device", required_argument, 0, OPT_DEVICE}, C_ALL},
+    {{"force", no_argument, 0, 'f'}, C_ALL},
+    {{"quiet", no_argument, 0, 'q'}, C_ALL},
+    {{"verbose", no_argument, 0, 'v'}, C_ALL},
+    {{"no-progress", no_argument, 0, OPT_NO_PROGRESS}, C_ALL},
+    {{"help", no_argument, 0, 'h'}, C_ALL},
+    {{"output", required_argument, 0, 'o'}, C_COMPRESS | C_DECOMPRESS | C_EXTRACT},
+    {{"stdout", no_argument, 0, 'c'}, C_DECOMPRESS | C_EXTRACT},
+    {{"batch", required_argument, 0, OPT_BATCH}, C_COMPRESS | C_DECOMPRESS | C_EXTRACT | C_VERIFY},
+    {{"recursive", no_argument, 0, 'r'}, C_COMPRESS},
+    {{"kind", required_argument, 0, OPT_KIND}, C_COMPRESS},
+    {{"block-chunks", required_argument, 0, OPT_BLOCK_CHUNKS}, C_COMPRESS},
+    {{"codec", required_argument, 0, OPT_CODEC}, C_COMPRESS},
+    {{"fit", required_argument, 0, OPT_FIT}, C_COMPRESS},
+    {{"fit-sample", required_argument, 0, OPT_FIT_SAMPLE}, C_COMPRESS},
+    {{"salvage", no_argument, 0, OPT_SALVAGE}, C_DECOMPRESS},
+    {{"block", required_argument, 0, OPT_BLOCK}, C_EXTRACT},
+    {{"range", required_argument, 0, OPT_RANGE}, C_EXTRACT},
+    {{"member", required_argument, 0, OPT_MEMBER}, C_EXTRACT},
+    {{"full", no_argument, 0, OPT_FULL}, C_VERIFY},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static int cmd_bit(const char *cmd)
+{
+    for (int k = 0; k < 5; k++)
+        if (!strcmp(cmd, cmd_names[k]))
+            return 1 << k;
+    return 0;
+}
+
+/* Refuse option ch (getopt_long's answer; typed as a long option when
+ * is_long) unless cmd takes it: "option '--full' is not an option of
+ * compress (--full is an option of verify)". */
+static void check_option(const char *cmd, int ch, int is_long)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (options[i].o.val != ch)
+            continue;
+        if (options[i].cmds & cmd_bit(cmd))
+            return;
+        char name[40], owners[64] = "";
+        if (is_long)
+            snprintf(name, sizeof name, "--%s", options[i].o.name);
+        else
+            snprintf(name, sizeof name, "-%c", ch);
+        for (int k = 0; k < 5; k++)
+            if (options[i].cmds & (1 << k))
+                snprintf(owners + strlen(owners), sizeof owners - strlen(owners), "%s%s",
+                         owners[0] ? ", " : "", cmd_names[k]);
+        fprintf(stderr, "%s: option '%s' is not an option of %s (%s is an option of %s)\n",
+                prog_cmd, name, cmd, name, owners);
+        exit(1);
+    }
+}
+
 typedef struct cli {
     lmz_common_opts c;
     const char *output;
@@ -153,33 +224,43 @@ typedef struct cli {
     uint64_t fit_sample;     /* --fit-sample */
 } cli;
 
+/* --range OFFSET:LENGTH (byte counts, suffixes as sizes take). */
+static void parse_range(const char *arg, cli *o)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon)
+        die_usage("--range wants OFFSET:LENGTH, got '%s'", arg);
+    char buf[64];
+    size_t n = (size_t)(colon - arg);
+    if (n >= sizeof buf)
+        die_usage("--range offset too long: '%s'", arg);
+    memcpy(buf, arg, n);
+    buf[n] = '\0';
+    o->off = parse_num(buf, "--range offset", "a byte count", 0, UINT64_MAX, CLI_SUFFIX);
+    o->len = parse_num(colon + 1, "--range length", "a byte count", 0, UINT64_MAX, CLI_SUFFIX);
+    o->have_range = 1;
+}
+
 static void parse(const char *cmd, int argc, char **argv, cli *o)
 {
-    static const struct option longs[] = {
-        {"output", required_argument, 0, 'o'},   {"force", no_argument, 0, 'f'},
-        {"threads", required_argument, 0, 'T'},  {"model", required_argument, 0, 'm'},
-        {"quiet", no_argument, 0, 'q'},          {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},           {"recursive", no_argument, 0, 'r'},
-        {"stdout", no_argument, 0, 'c'},         {"model-dir", required_argument, 0, OPT_MODEL_DIR},
-        {"device", required_argument, 0, OPT_DEVICE}, {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {"kind", required_argument, 0, OPT_KIND}, {"block-chunks", required_argument, 0, OPT_BLOCK_CHUNKS},
-        {"batch", required_argument, 0, OPT_BATCH}, {"block", required_argument, 0, OPT_BLOCK},
-        {"range", required_argument, 0, OPT_RANGE}, {"member", required_argument, 0, OPT_MEMBER},
-        {"full", no_argument, 0, OPT_FULL},      {"salvage", no_argument, 0, OPT_SALVAGE},
-        {"codec", required_argument, 0, OPT_CODEC},
-        {"fit", required_argument, 0, OPT_FIT},  {"fit-sample", required_argument, 0, OPT_FIT_SAMPLE},
-        {0, 0, 0, 0}};
+    struct option longs[NOPTIONS + 1];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        longs[i] = options[i].o;
+    memset(&longs[NOPTIONS], 0, sizeof longs[NOPTIONS]);
     memset(o, 0, sizeof *o);
     cli_env_common(&o->c); /* LMZ_MODEL_PATH, LMZ_SIMD, LMZ_CUDA_AUTO, LMZ_DECODE_BATCH */
     opterr = 0;
     optind = 1;
-    int ch;
+    int ch, li = -1;
     /* "+" is not used: options may follow file names, as with zstd. */
-    while ((ch = getopt_long(argc, argv, ":o:fT:m:qvhrc", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":o:fT:m:qvhrc", longs, &li)) != -1) {
+        if (ch != ':' && ch != '?')
+            check_option(cmd, ch, li >= 0);
+        li = -1;
         switch (ch) {
         case 'o': o->output = optarg; break;
         case 'f': o->c.force = 1; break;
-        case 'T': o->c.nthreads = (int)parse_u64(optarg, "-T"); break;
+        case 'T': o->c.nthreads = (int)parse_num(optarg, "-T", "a number", 0, 65536, 0); break;
         case 'm': o->c.model_spec = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'v': o->c.verbose++; break;
@@ -197,72 +278,37 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
         case OPT_NO_PROGRESS: o->no_progress = 1; break;
         case OPT_KIND: o->kind = optarg; break;
         case OPT_BLOCK_CHUNKS:
-            o->block_chunks = (uint32_t)parse_u64(optarg, "--block-chunks");
-            if (o->block_chunks < 1 || o->block_chunks > 4096)
-                die_usage("--block-chunks must be 1..4096%s", "");
+            o->block_chunks = (uint32_t)parse_num(optarg, "--block-chunks", "a number of chunks",
+                                                  1, 4096, 0);
             break;
-        case OPT_BATCH: {
+        case OPT_BATCH:
             /* blocks in flight: 1..65536, nothing else (not 0, -1, 1e3, 2^32+1) */
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (!*optarg || *optarg < '0' || *optarg > '9' || *end || errno || v < 1 || v > 65536)
-                die_usage("--batch wants a number of blocks from 1 to 65536, not '%s'", optarg);
-            o->c.batch_blocks = (uint32_t)v;
+            o->c.batch_blocks =
+                (uint32_t)parse_num(optarg, "--batch", "a number of blocks", 1, 65536, 0);
             break;
-        }
-        case OPT_BLOCK: o->have_block = 1; o->block = parse_u64(optarg, "--block"); break;
-        case OPT_RANGE: {
-            const char *colon = strchr(optarg, ':');
-            if (!colon)
-                die_usage("--range wants OFFSET:LENGTH, got '%s'", optarg);
-            char buf[64];
-            size_t n = (size_t)(colon - optarg);
-            if (n >= sizeof buf)
-                die_usage("--range offset too long: '%s'", optarg);
-            memcpy(buf, optarg, n);
-            buf[n] = '\0';
-            o->off = parse_u64(buf, "--range offset");
-            o->len = parse_u64(colon + 1, "--range length");
-            o->have_range = 1;
+        case OPT_BLOCK:
+            o->have_block = 1;
+            o->block = parse_num(optarg, "--block", "a block number", 0, UINT64_MAX, 0);
             break;
-        }
+        case OPT_RANGE: parse_range(optarg, o); break;
         case OPT_MEMBER: o->have_member = 1; o->member = optarg; break;
         case OPT_FULL: o->full = 1; break;
         case OPT_CODEC: {
             int k = lmz_codec_parse(optarg);
-            if (strcmp(cmd, "compress") != 0)
-                die_usage("--codec is an option of compress%s", "");
             if (k < 0)
                 die_usage("unknown --codec '%s' (auto, lm, lzma2 or zstd)", optarg);
             o->codec = (lmz_codec)k;
             break;
         }
         case OPT_FIT:
-            if (strcmp(cmd, "compress") != 0)
-                die_usage("--fit is an option of compress%s", "");
             if (!cli_parse_seconds(optarg, &o->fit_seconds) || o->fit_seconds > 7 * 86400.0)
                 die_usage("--fit wants a time such as 600, 10m or 1h, not '%s'", optarg);
             break;
-        case OPT_FIT_SAMPLE: {
-            if (strcmp(cmd, "compress") != 0)
-                die_usage("--fit-sample is an option of compress%s", "");
-            char *end;
-            errno = 0;
-            double v = strtod(optarg, &end);
-            double mul = *end == 'k' ? 1e3 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1;
-            if (mul != 1)
-                end++;
-            if (errno || end == optarg || *end || !(v * mul >= 65536) || v * mul > 1e12)
-                die_usage("--fit-sample wants a size from 64k to 1000G, not '%s'", optarg);
-            o->fit_sample = (uint64_t)(v * mul);
+        case OPT_FIT_SAMPLE:
+            o->fit_sample = parse_num(optarg, "--fit-sample", "a size", 64000,
+                                      (uint64_t)1000000000000, CLI_SUFFIX);
             break;
-        }
-        case OPT_SALVAGE:
-            if (strcmp(cmd, "decompress") != 0)
-                die_usage("--salvage is an option of decompress%s", "");
-            o->salvage = 1;
-            break;
+        case OPT_SALVAGE: o->salvage = 1; break;
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
         default: die_usage("unknown option '%s'", argv[optind - 1]);
         }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "lmz_datasets.h"
 #include "outfile.h"
 #include "cli_progress.h"
@@ -50,35 +51,7 @@ static const char usage[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "lmz prepare: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'lmz prepare --help')\n");
-    return 1;
-}
-
-/* A byte count with an optional decimal suffix (k, M, G, T); 0 on error. */
-static int parse_bytes(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return 0;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return 0;
-    uint64_t mul = 1;
-    if (*end) {
-        const char *suf = "kMGT";
-        const char *p = strchr(suf, *end == 'K' ? 'k' : *end);
-        if (!p || end[1])
-            return 0;
-        for (const char *q = suf; q <= p; q++)
-            mul *= 1000;
-    }
-    if (v > UINT64_MAX / mul)
-        return 0;
-    *out = (uint64_t)v * mul;
-    return 1;
+    return cli_usage_error("prepare", fmt, arg);
 }
 
 /* Tabs, newlines and backslashes in a name would break the TSV. */
@@ -215,6 +188,7 @@ int cmd_prepare(int argc, char **argv)
     const char *output = NULL;
     int force = 0, quiet = 0, recursive = 0, no_manifest = 0, no_progress = 0, have_size = 0;
     uint64_t limit = 0, size = 0, seed = 0;
+    char msg[256];
     opterr = 0;
     optind = 1;
     int ch;
@@ -226,12 +200,14 @@ int cmd_prepare(int argc, char **argv)
         case 'h': fputs(usage, stdout); return 0;
         case 'r': recursive = 1; break;
         case OPT_LIMIT:
-            if (!parse_bytes(optarg, &limit) || !limit)
-                return usage_error("bad byte count for --limit: '%s'", optarg);
+            if (!cli_parse_u64(optarg, "--limit", "a byte count", 1, UINT64_MAX, CLI_SUFFIX,
+                               &limit, msg, sizeof msg))
+                return usage_error("%s", msg);
             break;
         case OPT_SIZE:
-            if (!parse_bytes(optarg, &size))
-                return usage_error("bad byte count for --size: '%s'", optarg);
+            if (!cli_parse_u64(optarg, "--size", "a byte count", 0, UINT64_MAX, CLI_SUFFIX, &size,
+                               msg, sizeof msg))
+                return usage_error("%s", msg);
             have_size = 1;
             break;
         case OPT_SEED: {

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_args.h"
+#include "cli_progress.h"
 #include "cli_env.h"
 #include "lmz_backend.h"
 #include "lmz_modelfile.h"
@@ -93,52 +95,7 @@ static int fail(const char *fmt, const char *arg)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "lmz train: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'lmz train --help')\n");
-    return 1;
-}
-
-/* A non-negative number with an optional k/M/G suffix (x1000). */
-static int parse_count(const char *s, int64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return 0;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !(v >= 0))
-        return 0;
-    if (*end == 'k' || *end == 'K')
-        v *= 1e3, end++;
-    else if (*end == 'M')
-        v *= 1e6, end++;
-    else if (*end == 'G')
-        v *= 1e9, end++;
-    if (*end || v > 9e18 || v != floor(v))
-        return 0;
-    *out = (int64_t)v;
-    return 1;
-}
-
-/* A duration: seconds, or with a suffix s, m or h ("10m", "1.5h"). */
-int cli_parse_seconds(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !(v > 0))
-        return 0;
-    if (*end == 'm')
-        v *= 60, end++;
-    else if (*end == 'h')
-        v *= 3600, end++;
-    else if (*end == 's')
-        end++;
-    if (*end)
-        return 0;
-    *out = v;
-    return 1;
+    return cli_usage_error("train", fmt, arg);
 }
 
 static int parse_real(const char *s, double *out)
@@ -198,17 +155,6 @@ typedef struct run_view {
     double last_val;
     int64_t log_every;
 } run_view;
-
-void cli_fmt_time(double s, char *out, size_t cap)
-{
-    if (s < 0)
-        s = 0;
-    const long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, cap, "%ld:%02ld", t / 60, t % 60);
-}
 
 static int on_progress(void *ctx, const lmz_train_progress *p)
 {
@@ -294,13 +240,15 @@ static int parse_args(int argc, char **argv, args *a)
     opterr = 0;
     optind = 1;
     int ch;
-    int64_t n;
     double x;
-#define COUNT(field, what)                                                      \
-    do {                                                                        \
-        if (!parse_count(optarg, &n))                                           \
-            return usage_error("bad number for " what ": '%s'", optarg);        \
-        (field) = n;                                                            \
+    uint64_t u;
+    char msg[256];
+#define COUNT(field, what)                                                           \
+    do {                                                                             \
+        if (!cli_parse_u64(optarg, what, "a number", 0, UINT64_MAX, CLI_SUFFIX, &u, msg, \
+                           sizeof msg))                                              \
+            return usage_error("%s", msg);                                           \
+        (field) = (int64_t)u;                                                        \
     } while (0)
 #define REAL(field, what)                                                       \
     do {                                                                        \
@@ -313,10 +261,9 @@ static int parse_args(int argc, char **argv, args *a)
         case 'o': a->output = optarg; break;
         case 'f': a->force = 1; break;
         case 'T':
-            COUNT(n, "-T");
-            if (n < 1 || n > 1024)
-                return usage_error("-T must be 1..1024, not '%s'", optarg);
-            a->threads = (int)n;
+            if (!cli_parse_u64(optarg, "-T", "a number of threads", 1, 1024, 0, &u, msg, sizeof msg))
+                return usage_error("%s", msg);
+            a->threads = (int)u;
             break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(usage, stdout); exit(0);
@@ -478,6 +425,213 @@ static uint8_t *eval_sample(const uint8_t *val, size_t nval, int chunk, int64_t 
     return buf;
 }
 
+/* The checks that need neither data nor a run: a usage error (printed,
+ * 1) before any work. */
+static int check_args(const args *a, int ninputs)
+{
+    if (ninputs < 1)
+        return usage_error("no training data%s", "");
+    if (!a->output)
+        return usage_error("give the model file with -o MODEL%s", "");
+    if (a->resume && (a->preset || a->d_model >= 0 || a->layers >= 0 || a->heads >= 0 ||
+                      a->d_ff >= 0 || a->ctx >= 0 || a->schedule))
+        return usage_error("--resume continues a run: its shape and schedule cannot change%s", "");
+    if (!a->resume && !a->have_steps && !a->have_time)
+        return usage_error("give a budget: --steps N or --time SECONDS%s", "");
+    if (a->val && a->val_from >= 0)
+        return usage_error("--val and --val-from exclude each other%s", "");
+    /* Refuse to overwrite before hours of training, not after. */
+    struct stat sb;
+    if (!a->force && stat(a->output, &sb) == 0)
+        return fail("%s exists (use -f to overwrite)", a->output);
+    if (a->log && !a->force && stat(a->log, &sb) == 0 && !a->resume)
+        return fail("log %s exists (use -f to overwrite)", a->log);
+    return 0;
+}
+
+/* DATA, and the validation bytes: --val's file, or DATA's tail. */
+typedef struct train_data {
+    uint8_t *data, *val_file; /* owned */
+    const uint8_t *train, *val;
+    size_t ntrain, nval;
+} train_data;
+
+static void data_free(train_data *d)
+{
+    free(d->data);
+    free(d->val_file);
+    memset(d, 0, sizeof *d);
+}
+
+static int data_load(const args *a, char **files, int nfiles, train_data *d)
+{
+    memset(d, 0, sizeof *d);
+    size_t n = 0, cap = 0, vcap = 0;
+    for (int i = 0; i < nfiles; i++)
+        if (!read_into(files[i], &d->data, &n, &cap)) {
+            fprintf(stderr, "lmz train: %s: %s\n", files[i], strerror(errno));
+            data_free(d);
+            return 1;
+        }
+    d->train = d->data;
+    d->ntrain = n;
+    if (a->val) {
+        if (!read_into(a->val, &d->val_file, &d->nval, &vcap)) {
+            fprintf(stderr, "lmz train: %s: %s\n", a->val, strerror(errno));
+            data_free(d);
+            return 1;
+        }
+        d->val = d->val_file;
+    } else {
+        size_t cut = a->val_from >= 0 ? (size_t)a->val_from : n - (size_t)((double)n * a->val_frac);
+        if (cut > n) {
+            data_free(d);
+            return usage_error("--val-from is beyond the data's %s", "end");
+        }
+        d->ntrain = cut;
+        d->nval = n - cut;
+        d->val = d->nval ? d->data + cut : NULL;
+    }
+    if (d->ntrain < 2) {
+        const size_t ntrain = d->ntrain;
+        data_free(d);
+        return fail("not enough training data (%s)", ntrain ? "1 byte" : "none");
+    }
+    return 0;
+}
+
+/* A new run from the options, or the checkpoint's run with the options
+ * given over its own. 1: a usage error was printed; else *st. */
+static int make_trainer(const args *a, lmz_trainer **t, lmz_status *st, lmz_err *e)
+{
+    if (a->resume) {
+        *st = lmz_trainer_resume(a->resume, t, e);
+        if (*st == LMZ_OK)
+            apply_args(a, lmz_trainer_opts(*t));
+        return 0;
+    }
+    lmz_config cfg;
+    if (build_config(a, &cfg))
+        return 1;
+    lmz_train_opts o;
+    lmz_train_opts_default(&o, &cfg);
+    *st = LMZ_OK;
+    if (a->schedule)
+        *st = lmz_train_parse_schedule(a->schedule, &o, e);
+    apply_args(a, &o);
+    if (*st == LMZ_OK)
+        *st = lmz_trainer_create(&o, t, e);
+    return 0;
+}
+
+static lmz_status open_log(const args *a, FILE **log, lmz_err *e)
+{
+    *log = NULL;
+    if (!a->log)
+        return LMZ_OK;
+    *log = fopen(a->log, a->resume ? "a" : "w");
+    if (!*log)
+        return lmz_err_set(e, LMZ_ERR_IO, "log %s: %s", a->log, strerror(errno));
+    if (!a->resume || ftell(*log) == 0)
+        fputs("step\ttokens\tseconds\tlr\tctx\tqat\ttrain_bpb\tval_bpb\ttokens_per_s\tgflops\n",
+              *log);
+    return LMZ_OK;
+}
+
+/* The run's shape, data and budget, on one line. */
+static void print_plan(const args *a, lmz_trainer *t, const train_data *d)
+{
+    const lmz_train_opts *o = lmz_trainer_opts(t);
+    const lmz_config *c = &o->cfg;
+    fprintf(stderr,
+            "train: d %d, %d layers, %d heads, ff %d, ctx %d (%zu parameters); %zu training "
+            "bytes, %zu validation; %s%s",
+            (int)c->d_model, (int)c->n_layers, (int)c->n_heads, (int)c->d_ff, (int)c->ctx,
+            lmz_config_param_count(c), d->ntrain, d->nval, a->resume ? "resuming at step " : "",
+            "");
+    if (a->resume)
+        fprintf(stderr, "%lld; ", (long long)lmz_trainer_progress(t)->step);
+    fprintf(stderr, "budget");
+    if (o->max_steps > 0)
+        fprintf(stderr, " %lld steps", (long long)o->max_steps);
+    if (o->max_seconds > 0)
+        fprintf(stderr, " %.0f s", o->max_seconds);
+    fprintf(stderr, "\n");
+}
+
+/* Train until the budget is spent or SIGINT/SIGTERM (then a checkpoint,
+ * if there is one, to resume from). */
+static lmz_status run_training(const args *a, lmz_trainer *t, const train_data *d, FILE *log,
+                               lmz_err *e)
+{
+    run_view view = {log, !a->quiet && !a->no_progress && isatty(2), 0, -1, NAN, 10};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    const char *ckpt = a->ckpt ? a->ckpt : a->resume;
+    lmz_train_hooks hooks = {on_progress, &view, ckpt, a->ckpt_every};
+    lmz_status st = lmz_trainer_run(t, d->train, d->ntrain, d->val, d->nval, &hooks, e);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (view.drawn)
+        fputc('\n', stderr);
+    if (st == LMZ_OK && interrupted)
+        st = lmz_err_set(e, LMZ_ERR_GENERIC, "interrupted at step %lld%s%s",
+                         (long long)lmz_trainer_progress(t)->step,
+                         ckpt ? "; resume with --resume " : "", ckpt ? ckpt : "");
+    return st;
+}
+
+/* The float and the integer model on (a sample of) the validation bytes. */
+static lmz_status final_eval(const args *a, lmz_trainer *t, const lmz_model *m,
+                             const train_data *d, lmz_err *e)
+{
+    size_t ns = 0;
+    uint8_t *s = eval_sample(d->val, d->nval, m->cfg.ctx, a->final_eval, &ns);
+    double fb = 0, ib = 0;
+    lmz_status st = LMZ_OK;
+    if (!s)
+        st = lmz_err_set(e, LMZ_ERR_NOMEM, "out of memory");
+    if (st == LMZ_OK)
+        st = lmz_fmodel_eval(lmz_trainer_model(t), s, ns, m->cfg.ctx, 0, a->threads, &fb, e);
+    if (st == LMZ_OK)
+        st = lmz_model_eval(m, s, ns, a->threads, &ib, e);
+    if (st == LMZ_OK && !a->quiet)
+        fprintf(stderr,
+                "train: validation (%zu bytes): float %.4f bpb, integer %.4f bpb "
+                "(quantization gap %+.2f%%)\n",
+                ns, fb, ib, 100.0 * (ib / fb - 1.0));
+    free(s);
+    return st;
+}
+
+/* Quantize, compare on the validation bytes, write MODEL. */
+static lmz_status write_model(const args *a, lmz_trainer *t, const train_data *d, lmz_err *e)
+{
+    char name[64];
+    if (a->name)
+        snprintf(name, sizeof name, "%s", a->name);
+    else
+        default_name(a->output, name, sizeof name);
+    lmz_model *m = NULL;
+    lmz_status st = lmz_quantize(lmz_trainer_model(t), name, &m, e);
+    if (st == LMZ_OK && d->nval > 0 && a->final_eval > 0)
+        st = final_eval(a, t, m, d, e);
+    if (st == LMZ_OK)
+        st = lmz_model_save(m, a->output, a->force, e);
+    if (st == LMZ_OK && !a->quiet) {
+        char hex[33];
+        lmz_model_hash_hex(m, hex);
+        const lmz_train_progress *p = lmz_trainer_progress(t);
+        fprintf(stderr, "train: %lld steps, %lld tokens in %.0f s; wrote %s (%s, hash %s)\n",
+                (long long)p->step, (long long)p->tokens, p->seconds, a->output, m->name, hex);
+    }
+    lmz_model_free(m);
+    return st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     args a;
@@ -489,175 +643,30 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "lmz train: training on CUDA is not built yet (use --device cpu)\n");
         return 1;
     }
-    const int ninputs = argc - optind;
-    if (ninputs < 1)
-        return usage_error("no training data%s", "");
-    if (!a.output)
-        return usage_error("give the model file with -o MODEL%s", "");
-    if (a.resume && (a.preset || a.d_model >= 0 || a.layers >= 0 || a.heads >= 0 || a.d_ff >= 0 ||
-                     a.ctx >= 0 || a.schedule))
-        return usage_error("--resume continues a run: its shape and schedule cannot change%s", "");
-    if (!a.resume && !a.have_steps && !a.have_time)
-        return usage_error("give a budget: --steps N or --time SECONDS%s", "");
-    if (a.val && a.val_from >= 0)
-        return usage_error("--val and --val-from exclude each other%s", "");
-    /* Refuse to overwrite before hours of training, not after. */
-    struct stat sb;
-    if (!a.force && stat(a.output, &sb) == 0)
-        return fail("%s exists (use -f to overwrite)", a.output);
-    if (a.log && !a.force && stat(a.log, &sb) == 0 && !a.resume)
-        return fail("log %s exists (use -f to overwrite)", a.log);
-
-    /* data */
-    uint8_t *data = NULL, *val = NULL;
-    size_t n = 0, cap = 0, nval = 0, vcap = 0;
-    for (int i = optind; i < argc; i++)
-        if (!read_into(argv[i], &data, &n, &cap)) {
-            fprintf(stderr, "lmz train: %s: %s\n", argv[i], strerror(errno));
-            free(data);
-            return 1;
-        }
-    uint8_t *train = data;
-    size_t ntrain = n;
-    if (a.val) {
-        if (!read_into(a.val, &val, &nval, &vcap)) {
-            fprintf(stderr, "lmz train: %s: %s\n", a.val, strerror(errno));
-            free(data);
-            return 1;
-        }
-    } else {
-        size_t cut = a.val_from >= 0 ? (size_t)a.val_from : n - (size_t)((double)n * a.val_frac);
-        if (cut > n) {
-            free(data);
-            return usage_error("--val-from is beyond the data's %s", "end");
-        }
-        ntrain = cut;
-        nval = n - cut;
-        val = nval ? data + cut : NULL;
-    }
-    if (ntrain < 2) {
-        free(data);
-        if (a.val)
-            free(val);
-        return fail("not enough training data (%s)", ntrain ? "1 byte" : "none");
-    }
-
-    /* the run */
+    train_data d;
+    if (check_args(&a, argc - optind) || data_load(&a, argv + optind, argc - optind, &d))
+        return 1;
     lmz_err e;
     lmz_err_clear(&e);
     lmz_trainer *t = NULL;
     lmz_status st;
-    if (a.resume) {
-        st = lmz_trainer_resume(a.resume, &t, &e);
-        if (st == LMZ_OK)
-            apply_args(&a, lmz_trainer_opts(t));
-    } else {
-        lmz_config cfg;
-        if (build_config(&a, &cfg)) {
-            free(data);
-            if (a.val)
-                free(val);
-            return 1;
-        }
-        lmz_train_opts o;
-        lmz_train_opts_default(&o, &cfg);
-        st = LMZ_OK;
-        if (a.schedule)
-            st = lmz_train_parse_schedule(a.schedule, &o, &e);
-        apply_args(&a, &o);
-        if (st == LMZ_OK)
-            st = lmz_trainer_create(&o, &t, &e);
+    if (make_trainer(&a, &t, &st, &e)) {
+        data_free(&d);
+        return 1;
     }
     FILE *log = NULL;
-    if (st == LMZ_OK && a.log) {
-        log = fopen(a.log, a.resume ? "a" : "w");
-        if (!log)
-            st = lmz_err_set(&e, LMZ_ERR_IO, "log %s: %s", a.log, strerror(errno));
-        else if (!a.resume || ftell(log) == 0)
-            fputs("step\ttokens\tseconds\tlr\tctx\tqat\ttrain_bpb\tval_bpb\ttokens_per_s\tgflops\n",
-                  log);
-    }
-    const lmz_train_opts *o = st == LMZ_OK ? lmz_trainer_opts(t) : NULL;
-    if (st == LMZ_OK && !a.quiet) {
-        const lmz_config *c = &o->cfg;
-        fprintf(stderr,
-                "train: d %d, %d layers, %d heads, ff %d, ctx %d (%zu parameters); %zu training "
-                "bytes, %zu validation; %s%s",
-                (int)c->d_model, (int)c->n_layers, (int)c->n_heads, (int)c->d_ff, (int)c->ctx,
-                lmz_config_param_count(c), ntrain, nval, a.resume ? "resuming at step " : "",
-                "");
-        if (a.resume)
-            fprintf(stderr, "%lld; ", (long long)lmz_trainer_progress(t)->step);
-        fprintf(stderr, "budget");
-        if (o->max_steps > 0)
-            fprintf(stderr, " %lld steps", (long long)o->max_steps);
-        if (o->max_seconds > 0)
-            fprintf(stderr, " %.0f s", o->max_seconds);
-        fprintf(stderr, "\n");
-    }
-    run_view view = {log, !a.quiet && !a.no_progress && isatty(2), 0, -1, NAN, 10};
-    if (st == LMZ_OK) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        const char *ckpt = a.ckpt ? a.ckpt : a.resume;
-        lmz_train_hooks hooks = {on_progress, &view, ckpt, a.ckpt_every};
-        st = lmz_trainer_run(t, train, ntrain, val, nval, &hooks, &e);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        if (view.drawn)
-            fputc('\n', stderr);
-        if (st == LMZ_OK && interrupted)
-            st = lmz_err_set(&e, LMZ_ERR_GENERIC, "interrupted at step %lld%s%s",
-                             (long long)lmz_trainer_progress(t)->step,
-                             ckpt ? "; resume with --resume " : "", ckpt ? ckpt : "");
-    }
+    if (st == LMZ_OK)
+        st = open_log(&a, &log, &e);
+    if (st == LMZ_OK && !a.quiet)
+        print_plan(&a, t, &d);
+    if (st == LMZ_OK)
+        st = run_training(&a, t, &d, log, &e);
     if (log)
         fclose(log);
-
-    /* quantize, compare, write */
-    lmz_model *m = NULL;
-    if (st == LMZ_OK) {
-        char name[64];
-        if (a.name)
-            snprintf(name, sizeof name, "%s", a.name);
-        else
-            default_name(a.output, name, sizeof name);
-        st = lmz_quantize(lmz_trainer_model(t), name, &m, &e);
-    }
-    if (st == LMZ_OK && nval > 0 && a.final_eval > 0) {
-        size_t ns = 0;
-        uint8_t *s = eval_sample(val, nval, m->cfg.ctx, a.final_eval, &ns);
-        double fb = 0, ib = 0;
-        if (!s)
-            st = lmz_err_set(&e, LMZ_ERR_NOMEM, "out of memory");
-        if (st == LMZ_OK)
-            st = lmz_fmodel_eval(lmz_trainer_model(t), s, ns, m->cfg.ctx, 0, a.threads, &fb, &e);
-        if (st == LMZ_OK)
-            st = lmz_model_eval(m, s, ns, a.threads, &ib, &e);
-        if (st == LMZ_OK && !a.quiet)
-            fprintf(stderr,
-                    "train: validation (%zu bytes): float %.4f bpb, integer %.4f bpb "
-                    "(quantization gap %+.2f%%)\n",
-                    ns, fb, ib, 100.0 * (ib / fb - 1.0));
-        free(s);
-    }
     if (st == LMZ_OK)
-        st = lmz_model_save(m, a.output, a.force, &e);
-    if (st == LMZ_OK && !a.quiet) {
-        char hex[33];
-        lmz_model_hash_hex(m, hex);
-        const lmz_train_progress *p = lmz_trainer_progress(t);
-        fprintf(stderr, "train: %lld steps, %lld tokens in %.0f s; wrote %s (%s, hash %s)\n",
-                (long long)p->step, (long long)p->tokens, p->seconds, a.output, m->name, hex);
-    }
-    lmz_model_free(m);
+        st = write_model(&a, t, &d, &e);
     lmz_trainer_free(t);
-    free(data);
-    if (a.val)
-        free(val);
+    data_free(&d);
     if (st != LMZ_OK) {
         fprintf(stderr, "lmz train: %s\n", e.msg[0] ? e.msg : lmz_status_name(st));
         return 1;
