@@ -143,35 +143,58 @@ static void put_le(uint8_t *p, uint64_t v, int nbytes)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-uint64_t lmz_index_checksum(const lmz_index_entry *index, uint64_t n)
+/* A row's canonical bytes: each field of rec (a C struct) little-endian at
+ * its offset on disk, as the file type lays it out. */
+static void pack_row(uint8_t *row, const row_field *f, size_t n, const void *rec)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)rec + f[i].mem_off;
+        uint64_t v;
+        if (f[i].bytes == 8) {
+            memcpy(&v, p, 8);
+        } else {
+            uint32_t v32;
+            memcpy(&v32, p, 4);
+            v = v32;
+        }
+        put_le(row + f[i].file_off, v, f[i].bytes);
+    }
+}
+
+/* A streaming XXH64 (seed 0); NULL when out of memory: the checksum is
+ * then 0, which the reader's comparison takes for damage. */
+static XXH64_state_t *hash_begin(void)
 {
     XXH64_state_t *st = XXH64_createState();
+    if (st)
+        XXH64_reset(st, 0);
+    return st;
+}
+
+static uint64_t hash_end(XXH64_state_t *st)
+{
     if (!st)
         return 0;
-    XXH64_reset(st, 0);
-    for (uint64_t b = 0; b < n; b++) {
-        const lmz_index_entry *e = &index[b];
-        uint8_t row[LMZ_INDEX_ROW_BYTES];
-        put_le(row + 0, e->raw_offset, 8);
-        put_le(row + 8, e->raw_len, 4);
-        put_le(row + 12, e->payload_offset, 8);
-        put_le(row + 20, e->payload_len, 4);
-        put_le(row + 24, e->payload_xxh64, 8);
-        put_le(row + 32, e->raw_xxh64, 8);
-        XXH64_update(st, row, sizeof row);
-    }
     uint64_t h = XXH64_digest(st);
     XXH64_freeState(st);
     return h;
 }
 
+uint64_t lmz_index_checksum(const lmz_index_entry *index, uint64_t n)
+{
+    XXH64_state_t *st = hash_begin();
+    for (uint64_t b = 0; st && b < n; b++) {
+        uint8_t row[LMZ_INDEX_ROW_BYTES];
+        pack_row(row, index_fields, NFIELDS(index_fields), &index[b]);
+        XXH64_update(st, row, sizeof row);
+    }
+    return hash_end(st);
+}
+
 uint64_t lmz_members_checksum(const lmz_member *members, size_t n)
 {
-    XXH64_state_t *st = XXH64_createState();
-    if (!st)
-        return 0;
-    XXH64_reset(st, 0);
-    for (size_t k = 0; k < n; k++) {
+    XXH64_state_t *st = hash_begin();
+    for (size_t k = 0; st && k < n; k++) {
         const lmz_member *m = &members[k];
         size_t len = m->name ? strlen(m->name) : 0;
         uint8_t head[4], tail[20];
@@ -184,9 +207,7 @@ uint64_t lmz_members_checksum(const lmz_member *members, size_t n)
         put_le(tail + 16, m->mode, 4);
         XXH64_update(st, tail, sizeof tail);
     }
-    uint64_t h = XXH64_digest(st);
-    XXH64_freeState(st);
-    return h;
+    return hash_end(st);
 }
 
 /* ---- validation ---- */
