@@ -1,4 +1,4 @@
-/* fuzz_archive: opening and reading archives (host/archive_read.c,
+/* fuzz_archive: opening and reading archives (host/format/archive_read.c,
  * archive_format.c, reader.c, inspect.c, decompress.c, extract.c).
  *
  * An input that starts with HDF5's signature is written out as the archive

@@ -1,4 +1,4 @@
-/* fuzz_block: one block's byte layout (host/block.c, docs/format.md
+/* fuzz_block: one block's byte layout (host/format/block.c, docs/format.md
  * "Blocks"), without HDF5.
  *
  * Input: [chunk size selector u8][raw_len u16/u32][mode u8][bytes...].

@@ -1,4 +1,4 @@
-/* fuzz_model: the model loader (host/modelfile.c) and, on every model it
+/* fuzz_model: the model loader (host/format/modelfile.c) and, on every model it
  * accepts, the integer inference (kernels/).
  *
  * An input that starts with HDF5's signature is the model file as it is

@@ -1,4 +1,4 @@
-/* fuzz_names: member names on decompress (host/names.c, archive_read.c,
+/* fuzz_names: member names on decompress (host/format/names.c, archive_read.c,
  * decompress.c, outfile.c).
  *
  * Input: [flags u8][name 0] NUL [name 1] NUL ... (up to 8 names; bytes

@@ -1,6 +1,6 @@
 /* fuzz_roundtrip: compress and decompress arbitrary input with the built-in
  * random-tiny model, through the same library calls as the lmz commands
- * (host/lmz_pipeline.h: lmz_compress, lmz_decompress, lmz_extract).
+ * (host/pipeline/lmz_pipeline.h: lmz_compress, lmz_decompress, lmz_extract).
  *
  * Input: [options u8][split u16][bytes...]. The options pick the chunks per
  * block (1..4, so that a few KB make several blocks), the blocks per batch,

@@ -1,4 +1,4 @@
-/* test_block.c: block assembly and parsing (host/block.c), including every
+/* test_block.c: block assembly and parsing (host/format/block.c), including every
  * single-byte mutation and every truncation of valid blocks. Blocks under
  * test sit in heap buffers of their exact size, so an over-read shows under
  * AddressSanitizer. */

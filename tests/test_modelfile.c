@@ -1,5 +1,5 @@
 /* test_modelfile.c: model files, built-in models, and finding models by hash
- * and by name (host/modelfile.c). */
+ * and by name (host/format/modelfile.c). */
 #include <fcntl.h>
 #include <hdf5.h>
 #include <stdlib.h>
