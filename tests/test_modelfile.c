@@ -229,7 +229,7 @@ static void test_builtins(void)
     /* each kind's default is a shipped trained model, and it must resolve
      * from the models/ directory lmz was built with, to a model of that name */
     static const char *const kinds[][2] = {
-        {"text", "text-200k-1"}, {"image", "image-200k-1"}, {"audio", "audio-200k-1"}};
+        {"text", "text-general-200k-1"}, {"image", "image-200k-1"}, {"audio", "audio-200k-1"}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         CHECK(strcmp(lmz_default_model_for_kind(kinds[k][0]), kinds[k][1]) == 0);
         int shipped = 0;

@@ -306,7 +306,7 @@ static const struct {
     const char *kind;
     const char *model;
 } default_models[] = {
-    {"text", "text-200k-1"},   /* models/text-200k-1.lmzm */
+    {"text", "text-general-200k-1"}, /* models/text-general-200k-1.lmzm: code, logs, tables, prose */
     {"image", "image-200k-1"}, /* models/image-200k-1.lmzm: 32x64 grayscale patches */
     {"audio", "audio-200k-1"}, /* models/audio-200k-1.lmzm: 8-bit speech samples */
     {"bytes", "random-200k"},
