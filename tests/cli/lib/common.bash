@@ -12,6 +12,17 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 export LMZ_MODEL_PATH=""   # only what a test names explicitly
 
+# python3 for the tests that read or craft archives with h5py: the first
+# interpreter that has it (the python3 on PATH may be another build, e.g.
+# pyenv's, without Debian's python3-h5py, which is /usr/bin/python3's).
+PYTHON3=$(command -v python3 || echo /usr/bin/python3)
+for _py in python3 /usr/bin/python3; do
+  if command -v "$_py" >/dev/null && "$_py" -c 'import h5py' 2>/dev/null; then
+    PYTHON3=$(command -v "$_py"); break
+  fi
+done
+python3() { "$PYTHON3" "$@"; }
+
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 
