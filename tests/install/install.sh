@@ -1,10 +1,11 @@
 #!/bin/bash
-# install.sh BUILD_DIR SOURCE_DIR CC: cmake --install into a prefix under the
+# install.sh BUILD_DIR SOURCE_DIR CC [CFLAGS]: cmake --install into a prefix under the
 # build tree, then build tests/install/check.c against what was installed,
 # with pkg-config alone (shared, then static), run it, and cmp its archives
 # with those the installed `lmz compress` writes from the same input.
 set -euo pipefail
 build=$1 src=$2 cc=$3
+extra=${4:-}   # the build's own C flags (e.g. the sanitizer pass's -fsanitize=...)
 prefix=$build/tests/install-prefix
 work=$build/tests/install-work
 rm -rf "$prefix" "$work"
@@ -44,9 +45,9 @@ fi
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 cflags=$(pkg-config --cflags lmz)
 libs=$(pkg-config --libs lmz)
-"$cc" -std=c11 -Wall -Wextra -Werror $cflags "$src/tests/install/check.c" $libs \
+"$cc" -std=c11 -Wall -Wextra -Werror $extra $cflags "$src/tests/install/check.c" $libs \
     -Wl,-rpath,"$prefix/lib" -o "$work/check"
-"$cc" -std=c11 -Wall -Werror $cflags "$src/docs/example.c" $libs -Wl,-rpath,"$prefix/lib" \
+"$cc" -std=c11 -Wall -Werror $extra $cflags "$src/docs/example.c" $libs -Wl,-rpath,"$prefix/lib" \
     -o "$work/example"
 deps=$(ldd "$work/check")
 grep -q "$prefix/lib/liblmz.so.0" <<< "$deps" || fail "check is not linked with the installed liblmz.so"
@@ -74,7 +75,7 @@ grep -q "$prefix/bin/../share/lmz/models" <<< "$msg" || fail "lmz search path: $
 
 # static: liblmz.a with Libs.private / Requires.private
 static_libs=$(pkg-config --static --libs lmz | sed 's/-llmz//')
-"$cc" -std=c11 -Wall -Werror $cflags "$src/tests/install/check.c" "$prefix/lib/liblmz.a" \
+"$cc" -std=c11 -Wall -Werror $extra $cflags "$src/tests/install/check.c" "$prefix/lib/liblmz.a" \
     $static_libs -o "$work/check-static"
 deps=$(ldd "$work/check-static")
 if grep -q liblmz <<< "$deps"; then fail "check-static uses liblmz.so"; fi
