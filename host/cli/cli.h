@@ -25,6 +25,7 @@ typedef struct cli_fit_opts {
     double seconds;             /* training time */
     uint64_t sample_bytes;      /* at most this much of the input is read into the sample */
     int nthreads, progress, verbose;
+    int classical;              /* --codec auto: blocks may be coded by LZMA2 or zstd */
 } cli_fit_opts;
 
 /* Fit a model to the inputs: *out is the fitted model when it beats the

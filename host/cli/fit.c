@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cli_progress.h"
 #include "inputs.h"
+#include "lmz_classical.h"
 #include "lmz_modelfile.h"
 #include "lmz_pipeline.h"
 #include "lmz_train.h"
@@ -193,6 +194,30 @@ static lmz_status train(const cli_fit_opts *o, const sample *s, const lmz_model 
     return rc;
 }
 
+/* Bits per byte of the held-back part coded as compress --codec auto codes
+ * a block the model does not win: each 64 KiB piece by LZMA2 or zstd,
+ * whichever is smaller (stored at worst). */
+static double classical_bpb(const uint8_t *d, size_t n)
+{
+    size_t cap = PIECE + PIECE / 2 + 4096, total = 0;
+    uint8_t *dst = malloc(cap);
+    if (!dst || n == 0) {
+        free(dst);
+        return INFINITY;
+    }
+    for (size_t off = 0; off < n; off += PIECE) {
+        const uint32_t len = (uint32_t)(n - off < PIECE ? n - off : PIECE);
+        size_t best = (size_t)len + 1, got = 0;
+        if (lmz_classical_encode(LMZ_BLOCK_LZMA2, d + off, len, dst, cap, &got) == 0 && got < best)
+            best = got;
+        if (lmz_classical_encode(LMZ_BLOCK_ZSTD, d + off, len, dst, cap, &got) == 0 && got < best)
+            best = got;
+        total += best;
+    }
+    free(dst);
+    return 8.0 * (double)total / (double)n;
+}
+
 lmz_status cli_fit(const cli_fit_opts *o, lmz_model **out, lmz_err *err)
 {
     *out = NULL;
@@ -227,16 +252,24 @@ lmz_status cli_fit(const cli_fit_opts *o, lmz_model **out, lmz_err *err)
     if (!rc)
         rc = lmz_model_eval(fit, s.val, s.nval, o->nthreads, &bf, err);
     if (!rc) {
-        /* Bits for the whole input at the held-back rate, plus the models'
-         * own bytes when they are embedded. */
+        /* Bytes for the whole input at the held-back rate, plus the models'
+         * own bytes when they are embedded. With --codec auto a block the
+         * model codes worse than LZMA2/zstd costs the classical rate
+         * instead, whichever model is used: so a fitted model must beat
+         * that too, or its 262 KB buy nothing. */
+        const double bc = o->classical ? classical_bpb(s.val, s.nval) : INFINITY;
         const double n = (double)s.total;
-        const double cost_base = bb * n / 8 + (shipped ? 0 : (double)lmz_model_bytes(base));
-        const double cost_fit = bf * n / 8 + (double)lmz_model_bytes(fit);
+        const double cost_base = fmin(bb, bc) * n / 8 + (shipped ? 0 : (double)lmz_model_bytes(base));
+        const double cost_fit = fmin(bf, bc) * n / 8 + (double)lmz_model_bytes(fit);
         const int use = cost_fit < cost_base;
-        if (o->verbose >= 0)
-            fprintf(stderr, "fit: held-back %zu bytes: %s %.3f bpb, fitted %.3f bpb; %s\n", s.nval,
-                    base->name, bb, bf,
+        if (o->verbose >= 0) {
+            char cl[48] = "";
+            if (o->classical)
+                snprintf(cl, sizeof cl, ", LZMA2/zstd %.3f bpb", bc);
+            fprintf(stderr, "fit: held-back %zu bytes: %s %.3f bpb, fitted %.3f bpb%s; %s\n",
+                    s.nval, base->name, bb, bf, cl,
                     use ? "the fitted model is embedded" : "no gain, keeping the starting model");
+        }
         if (use) {
             *out = fit;
             fit = NULL;

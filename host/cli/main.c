@@ -392,7 +392,10 @@ static int cmd_compress(int argc, char **argv)
                            .seconds = o.fit_seconds,
                            .sample_bytes = o.fit_sample ? o.fit_sample : (uint64_t)32 << 20,
                            .nthreads = o.c.nthreads, .progress = tty.enabled,
-                           .verbose = o.c.verbose};
+                           .verbose = o.c.verbose, .classical = o.codec == LMZ_CODEC_AUTO};
+        if (o.codec == LMZ_CODEC_LZMA2 || o.codec == LMZ_CODEC_ZSTD)
+            die_usage("compress: --fit trains a model, and --codec %s codes without one",
+                      o.codec == LMZ_CODEC_LZMA2 ? "lzma2" : "zstd");
         if (cli_fit(&fo, &fitted, &e))
             return fail(&e);
         co.model = fitted;
