@@ -17,7 +17,7 @@ elif [[ -r ../shared/data/text/enwiki-dev.xml ]]; then
   # 64 KB of the Wikipedia validation split (no shipped model trained on it)
   # keeps the demo to about a minute on 2 cores.
   input=$work/enwiki-64k.xml
-  tail -c +4610923 ../shared/data/text/enwiki-dev.xml | head -c 65536 >"$input"
+  head -c $((4610922 + 65536)) ../shared/data/text/enwiki-dev.xml | tail -c 65536 >"$input"
 else
   input=$work/docs.txt
   cat README.md docs/*.md >"$input"
