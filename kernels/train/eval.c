@@ -72,12 +72,14 @@ lmz_status lmz_fmodel_eval(const lmz_fmodel *fm, const uint8_t *data, size_t n, 
     return LMZ_OK;
 }
 
-lmz_status lmz_model_eval(const lmz_model *m, const uint8_t *data, size_t n, int nthreads,
-                          double *bpb, lmz_err *err)
+/* The bits the range coder would spend on data cut into chunks, each scored
+ * from an empty context by sc (v1 or v2 arithmetic): the mean of
+ * -log2(freq/65536) over every byte. Chunks run in parallel; their bits are
+ * added in chunk order, so the result does not depend on the thread count. */
+lmz_status tr_eval_tables(const tr_table_scorer *sc, const uint8_t *data, size_t n,
+                          int nthreads, double *bpb, lmz_err *err)
 {
-    if (!m || !data || n == 0 || !bpb)
-        return lmz_err_set(err, LMZ_ERR_USAGE, "eval: nothing to evaluate");
-    const int chunk = m->cfg.ctx;
+    const int chunk = sc->chunk;
     const size_t nchunks = (n + (size_t)chunk - 1) / (size_t)chunk;
     double *bits = calloc(nchunks, sizeof *bits);
     if (!bits)
@@ -85,7 +87,7 @@ lmz_status lmz_model_eval(const lmz_model *m, const uint8_t *data, size_t n, int
     int failed = 0;
 #pragma omp parallel num_threads(tr_threads(nthreads))
     {
-        lmz_scratch *s = lmz_scratch_create(&m->cfg);
+        void *s = sc->scratch_create(sc->model);
         uint16_t *freq = malloc((size_t)chunk * sizeof *freq);
         if (!s || !freq) {
 #pragma omp atomic write
@@ -97,7 +99,7 @@ lmz_status lmz_model_eval(const lmz_model *m, const uint8_t *data, size_t n, int
                 continue;
             const size_t start = c * (size_t)chunk;
             const int len = (int)(n - start < (size_t)chunk ? n - start : (size_t)chunk);
-            if (lmz_forward_chunk(m, s, data + start, len, NULL, freq, NULL) != LMZ_OK) {
+            if (sc->forward(sc->model, s, data + start, len, freq) != LMZ_OK) {
 #pragma omp atomic write
                 failed = 1;
                 continue;
@@ -108,7 +110,8 @@ lmz_status lmz_model_eval(const lmz_model *m, const uint8_t *data, size_t n, int
             bits[c] = b;
         }
         free(freq);
-        lmz_scratch_free(s);
+        if (s)
+            sc->scratch_free(s);
     }
     double total = 0;
     for (size_t c = 0; c < nchunks; c++)
@@ -118,4 +121,28 @@ lmz_status lmz_model_eval(const lmz_model *m, const uint8_t *data, size_t n, int
         return lmz_err_set(err, LMZ_ERR_NOMEM, "eval: out of memory");
     *bpb = total / (double)n;
     return LMZ_OK;
+}
+
+static void *v1_scratch_create(const void *m)
+{
+    return lmz_scratch_create(&((const lmz_model *)m)->cfg);
+}
+
+static void v1_scratch_free(void *s)
+{
+    lmz_scratch_free(s);
+}
+
+static lmz_status v1_forward(const void *m, void *s, const uint8_t *x, int len, uint16_t *freq)
+{
+    return lmz_forward_chunk(m, s, x, len, NULL, freq, NULL);
+}
+
+lmz_status lmz_model_eval(const lmz_model *m, const uint8_t *data, size_t n, int nthreads,
+                          double *bpb, lmz_err *err)
+{
+    if (!m || !data || n == 0 || !bpb)
+        return lmz_err_set(err, LMZ_ERR_USAGE, "eval: nothing to evaluate");
+    const tr_table_scorer sc = {v1_scratch_create, v1_scratch_free, v1_forward, m, m->cfg.ctx};
+    return tr_eval_tables(&sc, data, n, nthreads, bpb, err);
 }

@@ -215,50 +215,26 @@ done:
     return st;
 }
 
+static void *v2_scratch_create(const void *m)
+{
+    return lmz_v2_scratch_create(&((const lmz_model_v2 *)m)->m->cfg);
+}
+
+static void v2_scratch_free(void *s)
+{
+    lmz_v2_scratch_free(s);
+}
+
+static lmz_status v2_forward(const void *m, void *s, const uint8_t *x, int len, uint16_t *freq)
+{
+    return lmz_v2_forward_chunk(m, s, x, len, NULL, freq, NULL);
+}
+
 lmz_status lmz_model_v2_eval(const lmz_model_v2 *m, const uint8_t *data, size_t n,
                              int nthreads, double *bpb, lmz_err *err)
 {
     if (!m || !m->m || !data || n == 0 || !bpb)
         return lmz_err_set(err, LMZ_ERR_USAGE, "eval: nothing to evaluate");
-    const int chunk = m->m->cfg.ctx;
-    const size_t nchunks = (n + (size_t)chunk - 1) / (size_t)chunk;
-    double *bits = calloc(nchunks, sizeof *bits);
-    if (!bits)
-        return lmz_err_set(err, LMZ_ERR_NOMEM, "eval: out of memory");
-    int failed = 0;
-#pragma omp parallel num_threads(tr_threads(nthreads))
-    {
-        lmz_v2_scratch *s = lmz_v2_scratch_create(&m->m->cfg);
-        uint16_t *freq = malloc((size_t)chunk * sizeof *freq);
-        if (!s || !freq) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t k = 0; k < nchunks; k++) {
-            if (!s || !freq)
-                continue;
-            const size_t start = k * (size_t)chunk;
-            const int len = (int)(n - start < (size_t)chunk ? n - start : (size_t)chunk);
-            if (lmz_v2_forward_chunk(m, s, data + start, len, NULL, freq, NULL) != LMZ_OK) {
-#pragma omp atomic write
-                failed = 1;
-                continue;
-            }
-            double b = 0;
-            for (int i = 0; i < len; i++)
-                b += 16.0 - log2((double)freq[i]);
-            bits[k] = b;
-        }
-        free(freq);
-        lmz_v2_scratch_free(s);
-    }
-    double total = 0; /* in chunk order: the same for any thread count */
-    for (size_t k = 0; k < nchunks; k++)
-        total += bits[k];
-    free(bits);
-    if (failed)
-        return lmz_err_set(err, LMZ_ERR_NOMEM, "eval: out of memory");
-    *bpb = total / (double)n;
-    return LMZ_OK;
+    const tr_table_scorer sc = {v2_scratch_create, v2_scratch_free, v2_forward, m, m->m->cfg.ctx};
+    return tr_eval_tables(&sc, data, n, nthreads, bpb, err);
 }

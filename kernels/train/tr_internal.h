@@ -138,4 +138,20 @@ uint64_t tr_splitmix64(uint64_t *state);
 double tr_normal(uint64_t *state);
 int tr_threads(int requested);
 
+/* One arithmetic's table scorer, for tr_eval_tables (v1: lmz_model_eval,
+ * v2: lmz_model_v2_eval): per-thread scratch, and the frequency table of
+ * each position of a chunk scored from an empty context. */
+typedef struct tr_table_scorer {
+    void *(*scratch_create)(const void *model);
+    void (*scratch_free)(void *scratch);
+    lmz_status (*forward)(const void *model, void *scratch, const uint8_t *x, int len,
+                          uint16_t *freq);
+    const void *model;
+    int chunk;
+} tr_table_scorer;
+
+/* Bits per byte the range coder spends on data in chunks of sc->chunk. */
+lmz_status tr_eval_tables(const tr_table_scorer *sc, const uint8_t *data, size_t n,
+                          int nthreads, double *bpb, lmz_err *err);
+
 #endif
