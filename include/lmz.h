@@ -111,8 +111,9 @@ typedef void (*lmz_progress_fn)(void *ctx, const char *what, uint64_t done, uint
  * payload except model, kind, codec and chunks_per_block. */
 typedef struct lmz_params {
     int threads;                /* CPU threads; <= 0: all cores */
-    lmz_device device;          /* AUTO: the CPU (CUDA only with cuda_auto) */
-    int cuda_auto;              /* 1: AUTO may pick CUDA when a device is present */
+    lmz_device device;          /* AUTO: CUDA when a device is present, else the CPU */
+    int cuda_auto;              /* < 0: AUTO stays on the CPU; 0 or 1: AUTO picks CUDA
+                                   when a device is present (the bits are the same) */
     const char *model;          /* a model file, a built-in name or a shipped model's
                                    name; NULL: the kind's default (compress) or the
                                    archive's own model (read) */

@@ -67,11 +67,11 @@ lmz_status lmz_backend_create(const lmz_model *m, const lmz_backend_params *para
         p = *params;
     if (p.device != LMZ_DEVICE_AUTO && p.device != LMZ_DEVICE_CPU && p.device != LMZ_DEVICE_CUDA)
         return lmz_err_set(err, LMZ_ERR_USAGE, "backend: unknown device %d", (int)p.device);
-    /* AUTO keeps choosing the CPU unless cuda_auto: the CUDA kernels have
-     * not yet been run on a GPU (docs/cuda.md lists what is unverified), so
-     * nobody gets them without asking. --device cuda asks. */
+    /* AUTO takes a CUDA device when there is one (the CUDA backend writes
+     * the CPU's bits, checked on an H200: bench/results/gpu.md), unless the
+     * caller keeps it on the CPU (cuda_auto < 0, $LMZ_CUDA_AUTO=0). */
     if (p.device == LMZ_DEVICE_AUTO)
-        p.device = p.cuda_auto && lmz_cuda_available() ? LMZ_DEVICE_CUDA : LMZ_DEVICE_CPU;
+        p.device = p.cuda_auto >= 0 && lmz_cuda_available() ? LMZ_DEVICE_CUDA : LMZ_DEVICE_CPU;
     const backend_reg *r = find_reg(p.device);
     if (!r)
         return lmz_err_set(err, LMZ_ERR_NO_DEVICE,

@@ -30,14 +30,16 @@ int lmz_device_parse(const char *s);
  * LMZ_CUDA_AUTO, LMZ_DECODE_BATCH and LMZ_CUDA_SYNC onto these fields. None of them
  * changes a single bit of the output; they choose where and how fast. */
 typedef struct lmz_backend_params {
-    lmz_device device; /* AUTO: the CPU, or CUDA when cuda_auto and a device is present */
+    lmz_device device; /* AUTO: CUDA when a device is present (and cuda_auto >= 0), else the CPU */
     int nthreads;      /* CPU threads; <= 0: all cores */
     lmz_simd simd;     /* CPU SIMD path; AUTO: leave the process's path (the best this
                           CPU runs unless lmz_simd_select chose another). The path is
                           process-wide (lmz_infer.h), so a non-AUTO choice applies to
                           every CPU inference from then on. */
-    int cuda_auto;     /* 1: AUTO may pick CUDA. Off by default until the CUDA
-                          backend has been verified on hardware (docs/cuda.md). */
+    int cuda_auto;     /* < 0: AUTO stays on the CPU; 0 (default) or 1: AUTO picks
+                          CUDA when a device is present. On by default since the
+                          CUDA backend passed its checks on an H200 (docs/cuda.md,
+                          bench/results/gpu.md); archives are the same bits. */
     int decode_batch;  /* chunks each CPU decoding thread steps together,
                           1..LMZ_KV_MANY; anything else: LMZ_KV_MANY */
     int cuda_sync;     /* 1: debugging: CUDA waits for and checks every kernel

@@ -22,10 +22,12 @@
 #   sync       the GPU tests again, every launch checked (LMZ_CUDA_SYNC=1;
 #              LMZ_CUDA_TEST_ONLY=substring picks models), then a smoke
 #              bench with checks. For the rerun after a failure.
-#   full       (after quick passed; about 6 minutes) bench of 200k, 800k
-#              and 3.2m with longer phases (64 MB score, decode 1 MB then
-#              up to 64 MB, 25 s per phase), the CLI checks and the CLI's
-#              own throughput. The GPU tests are quick's.
+#   full       (after quick passed; about 5 minutes) bench of 200k, 800k
+#              and 3.2m with larger inputs (64 MB score, decode 1 MB then
+#              up to 64 MB, 15 s per phase), each followed by its kernel
+#              profile (LMZ_CUDA_PROFILE: device time per kernel), the CLI
+#              checks and the CLI's own throughput. The GPU tests are
+#              quick's.
 #   memcheck   compute-sanitizer memcheck of test_cuda_infer on the models
 #              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
 #   --rehearse no GPU (this development machine): everything that can run
@@ -48,7 +50,7 @@ mode=${1:-quick}
 case $mode in
 quick) budget=260 ;;
 sync | memcheck) budget=280 ;;
-full) budget=360 ;;
+full) budget=330 ;;
 --rehearse) budget=3000 ;;
 *)
     echo "usage: $0 [quick|sync|full|memcheck|--rehearse]" >&2
@@ -298,6 +300,7 @@ bench_lines() {
     while IFS= read -r line; do
         case $line in
         "bench "*" MB/s "*) say "$(judge "$line")" ;;
+        "profile "*) say "$line" ;;
         *FAILED* | *"main skipped"*) say "$line" ;;
         *) echo "$line" ;;
         esac
@@ -372,6 +375,22 @@ PY
     { cmp -s "$w/small.txt" "$w/s.1" && cmp -s "$w/small.txt" "$w/s.2"; } || ok=0
     [ $ok = 1 ] && say "ok   cli: cuda archive == cpu archive; cross-device decompress" ||
         say "FAIL cli cross-device (log: cli.log; rerun it with LMZ_CUDA_SYNC=1 to name a failing kernel)"
+    # --device auto takes the GPU when there is one: the same archive, and
+    # the time shows which device ran (each 300 KB compress, timed)
+    local ta tc tp
+    ta=$(date +%s.%N)
+    timeout "$(tmo 60)" env LD_LIBRARY_PATH="$LIBS" "$lmz" compress -q -f --device auto -m random-200k -o "$w/s.auto.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1
+    tc=$(date +%s.%N)
+    timeout "$(tmo 60)" env LD_LIBRARY_PATH="$LIBS" "$lmz" compress -q -f --device cuda -m random-200k -o "$w/s.cuda.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1
+    tp=$(date +%s.%N)
+    timeout "$(tmo 90)" env LD_LIBRARY_PATH="$LIBS" LMZ_CUDA_AUTO=0 "$lmz" compress -q -f --device auto -m random-200k -o "$w/s.cpu.lmz" "$w/small.txt" >>"$log/cli.log" 2>&1
+    local times
+    times=$(python3 -c "import sys; a,c,p,e=map(float,sys.argv[1:]); print(f'auto {c-a:.2f} s, cuda {p-c:.2f} s, auto with LMZ_CUDA_AUTO=0 {e-p:.2f} s')" "$ta" "$tc" "$tp" "$(date +%s.%N)")
+    if cmp -s "$w/s.auto.lmz" "$w/s.cuda.lmz" && cmp -s "$w/s.auto.lmz" "$w/s.cpu.lmz"; then
+        say "ok   cli: --device auto archive == cuda's == cpu's ($times)"
+    else
+        say "FAIL cli: --device auto archive differs ($times)"
+    fi
     rm -rf "$w"
 }
 
@@ -454,8 +473,10 @@ sync)
     bench_preset 200k 0.5 0.25 0 10 LMZ_CUDA_SYNC=1
     ;;
 full)
-    part "3. bench (score 64 MB, decode 1 MB then up to 64 MB, 25 s per phase)"
-    for p in 200k 800k 3.2m; do bench_preset $p 64 1 64 25; done
+    # each preset's bench is followed by its kernel profile (256 chunks
+    # scored, 64 decoded, every kernel timed: where the device time goes)
+    part "3. bench (score 64 MB, decode 1 MB then up to 64 MB, 15 s per phase) and kernel profiles"
+    for p in 200k 800k 3.2m; do bench_preset $p 64 1 64 15 LMZ_CUDA_PROFILE=256; done
     verdicts 200k 800k 3.2m
     cli_checks
     if [ "$(left)" -ge 90 ]; then cli_throughput; else say "SKIP cli throughput (budget: $(left) s left)"; fi

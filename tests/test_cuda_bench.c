@@ -20,7 +20,12 @@
  *                            step, so few chunks measure launch overhead)
  *   LMZ_CUDA_BENCH_PHASE_S   seconds per phase (default 20)
  *   LMZ_CUDA_SYNC=1          check every kernel launch (slow; names a
- *                            failing kernel) */
+ *                            failing kernel)
+ *   LMZ_CUDA_PROFILE=N       after each preset's bench, where the device
+ *                            time goes: score N chunks and decode N/4
+ *                            with every kernel timed (lmz_cuda_set_profile),
+ *                            one line per kernel:
+ *                              profile PRESET score|decode KERNEL calls ms share */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +240,95 @@ static int run(const char *preset, const bench_opts *o)
     return fail;
 }
 
+/* Where the device time goes: score nchunks chunks of generated text and
+ * decode a quarter of them with every kernel timed; prints the per-kernel
+ * totals. The backend table hides the lmz_cuda object, so this makes its own. */
+static int profile(const char *preset, int nchunks)
+{
+    lmz_config cfg;
+    if (lmz_config_preset(preset, &cfg) != 0)
+        return 1;
+    lmz_model *m = lmz_model_alloc(&cfg);
+    const size_t ctx = (size_t)cfg.ctx;
+    const int nd = nchunks / 4 > 0 ? nchunks / 4 : 1;
+    uint8_t *buf = malloc((size_t)nchunks * ctx), *outbuf = malloc((size_t)nd * ctx);
+    const uint8_t **data = malloc((size_t)nchunks * sizeof *data);
+    uint8_t **enc = calloc((size_t)nd, sizeof *enc), **outs = malloc((size_t)nd * sizeof *outs);
+    uint32_t *len = malloc((size_t)nchunks * 4), *enc_len = malloc((size_t)nd * 4);
+    uint16_t *cum = malloc((size_t)nchunks * ctx * 2), *freq = malloc((size_t)nchunks * ctx * 2);
+    char *rep = malloc(1 << 16);
+    int fail = !m || !buf || !outbuf || !data || !enc || !outs || !len || !enc_len || !cum ||
+               !freq || !rep;
+    lmz_cuda *g = NULL;
+    lmz_err err = {0};
+    if (!fail) {
+        lmz_model_init_random(m, 1);
+        gen_data(buf, (size_t)nchunks * ctx, 42);
+        for (int c = 0; c < nchunks; c++) {
+            data[c] = buf + (size_t)c * ctx;
+            len[c] = (uint32_t)ctx;
+        }
+        fail = lmz_cuda_create(m, &g, &err) != LMZ_OK ||
+               lmz_cuda_score(g, 1, data, len, cum, freq, NULL, &err) != LMZ_OK || /* warm-up */
+               lmz_cuda_set_profile(g, 1, &err) != LMZ_OK;
+    }
+    if (!fail) {
+        const double t0 = now();
+        fail = lmz_cuda_score(g, nchunks, data, len, cum, freq, NULL, &err) != LMZ_OK;
+        const double ts = now() - t0;
+        if (!fail) {
+            lmz_cuda_profile_report(g, rep, 1 << 16);
+            printf("profile %-5s score  %d chunks, %.3f s with every kernel timed\n", preset,
+                   nchunks, ts);
+            for (char *line = strtok(rep, "\n"); line; line = strtok(NULL, "\n"))
+                printf("profile %-5s score  %s\n", preset, line);
+        }
+    }
+    for (int c = 0; c < nd && !fail; c++) {
+        fail = !(enc[c] = malloc(3 * ctx + 64));
+        if (!fail) {
+            enc_len[c] = (uint32_t)lmz_rc_encode_chunk(cum + c * ctx, freq + c * ctx,
+                                                       (uint32_t)ctx, enc[c], 3 * ctx + 64);
+            outs[c] = outbuf + (size_t)c * ctx;
+            len[c] = (uint32_t)ctx;
+        }
+    }
+    if (!fail && (fail = lmz_cuda_set_profile(g, 1, &err) != LMZ_OK) == 0) {
+        const double t0 = now();
+        fail = lmz_cuda_decode(g, nd, (const uint8_t *const *)enc, enc_len, len, outs, &err) !=
+               LMZ_OK;
+        const double td = now() - t0;
+        if (!fail) {
+            lmz_cuda_profile_report(g, rep, 1 << 16);
+            int bad = 0;
+            for (int c = 0; c < nd && !bad; c++)
+                bad = memcmp(outs[c], data[c], ctx) != 0;
+            printf("profile %-5s decode %d chunks, %.3f s with every kernel timed, roundtrip %s\n",
+                   preset, nd, td, bad ? "FAILED" : "ok");
+            for (char *line = strtok(rep, "\n"); line; line = strtok(NULL, "\n"))
+                printf("profile %-5s decode %s\n", preset, line);
+            fail = bad;
+        }
+    }
+    if (fail)
+        printf("profile %-5s FAILED: %s\n", preset, err.msg[0] ? err.msg : "out of host memory");
+    for (int c = 0; enc && c < nd; c++)
+        free(enc[c]);
+    lmz_cuda_free(g);
+    lmz_model_free(m);
+    free(buf);
+    free(outbuf);
+    free(data);
+    free(enc);
+    free(outs);
+    free(len);
+    free(enc_len);
+    free(cum);
+    free(freq);
+    free(rep);
+    return fail;
+}
+
 static double env_num(const char *name, double dflt)
 {
     const char *v = getenv(name);
@@ -261,8 +355,13 @@ int main(void)
     char list[256];
     snprintf(list, sizeof list, "%s", ps ? ps : "200k 800k 3.2m");
     int fails = 0;
-    for (char *tok = strtok(list, " ,"); tok; tok = strtok(NULL, " ,"))
+    const int prof = (int)env_num("LMZ_CUDA_PROFILE", 0);
+    char *save = NULL;
+    for (char *tok = strtok_r(list, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
         fails += run(tok, &o);
+        if (prof > 0)
+            fails += profile(tok, prof);
+    }
     return fails ? 1 : 0;
 }
 

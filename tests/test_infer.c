@@ -388,9 +388,24 @@ static void test_backend(void)
         b = NULL;
         CHECK_EQ_INT(lmz_backend_create(m, &cuda, &b, &err), LMZ_ERR_NO_DEVICE);
         CHECK(b == NULL && strstr(err.msg, "CUDA") != NULL);
-        /* auto with cuda_auto still picks the CPU without a device */
-        const lmz_backend_params ca = {.cuda_auto = 1};
-        CHECK_EQ_INT(lmz_backend_create(m, &ca, &b, &err), LMZ_OK);
+        /* auto (which takes a CUDA device when present) picks the CPU
+         * without one, whatever cuda_auto says */
+        for (int ca = -1; ca <= 1; ca++) {
+            const lmz_backend_params pa = {.cuda_auto = ca};
+            b = NULL;
+            CHECK_EQ_INT(lmz_backend_create(m, &pa, &b, &err), LMZ_OK);
+            CHECK(b && strcmp(lmz_backend_name(b), "cpu") == 0);
+            lmz_backend_free(b);
+        }
+    } else {
+        /* with a device: auto takes it, unless cuda_auto < 0 */
+        b = NULL;
+        CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){0}, &b, &err), LMZ_OK);
+        CHECK(b && strcmp(lmz_backend_name(b), "cuda") == 0);
+        lmz_backend_free(b);
+        b = NULL;
+        CHECK_EQ_INT(lmz_backend_create(m, &(lmz_backend_params){.cuda_auto = -1}, &b, &err),
+                     LMZ_OK);
         CHECK(b && strcmp(lmz_backend_name(b), "cpu") == 0);
         lmz_backend_free(b);
     }

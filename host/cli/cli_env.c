@@ -24,7 +24,7 @@ void cli_env_common(lmz_common_opts *c)
     c->model_path = getenv("LMZ_MODEL_PATH");
     c->simd = cli_env_simd();
     const char *ca = getenv("LMZ_CUDA_AUTO");
-    c->cuda_auto = ca && strcmp(ca, "1") == 0;
+    c->cuda_auto = ca && strcmp(ca, "0") == 0 ? -1 : 0; /* 0: --device auto stays on the CPU */
     /* 1..4 chunks in flight per decoding thread; anything else: the
      * backend's default (a tuning and testing knob: the bits never depend
      * on it) */

@@ -14,7 +14,7 @@ lmz_simd cli_env_simd(void);
 void cli_env_select_simd(void);
 
 /* Fill the options that come from the environment: model_path
- * ($LMZ_MODEL_PATH), simd ($LMZ_SIMD), cuda_auto ($LMZ_CUDA_AUTO=1),
+ * ($LMZ_MODEL_PATH), simd ($LMZ_SIMD), cuda_auto ($LMZ_CUDA_AUTO=0: --device auto stays on the CPU),
  * decode_batch ($LMZ_DECODE_BATCH) and cuda_sync ($LMZ_CUDA_SYNC=1), and
  * select the SIMD path. */
 void cli_env_common(lmz_common_opts *c);

@@ -37,7 +37,7 @@ typedef struct lmz_common_opts {
     /* From the environment: the CLI reads it, the library never does. */
     const char *model_path;  /* $LMZ_MODEL_PATH: colon-separated model dirs; NULL: none */
     lmz_simd simd;           /* $LMZ_SIMD: the CPU's SIMD path; 0: the best */
-    int cuda_auto;           /* $LMZ_CUDA_AUTO=1: --device auto may pick CUDA */
+    int cuda_auto;           /* < 0 ($LMZ_CUDA_AUTO=0): --device auto stays on the CPU */
     int decode_batch;        /* $LMZ_DECODE_BATCH: chunks per CPU decoding thread; 0: 4 */
     int cuda_sync;           /* $LMZ_CUDA_SYNC=1: check every CUDA kernel (debugging) */
 } lmz_common_opts;

@@ -29,6 +29,9 @@ extern "C" {
 }
 #include "cuda_ops.cuh"
 
+// Distinct kernel names the profiler keeps apart (more are summed as "other").
+#define LMZ_CUDA_PROF_MAX 32
+
 // The linear layers of one transformer layer, in the order of lmz_cuda.lin.
 enum lmz_lin_which { LMZ_LIN_QKV = 0, LMZ_LIN_PROJ, LMZ_LIN_FF1, LMZ_LIN_FF2, LMZ_LIN_PER_LAYER };
 
@@ -70,6 +73,17 @@ struct lmz_cuda {
     int batch; // chunks per device batch, 0 = from free memory
     // debugging: 1 = wait for every kernel and check it (LMZ_LAUNCH)
     int sync_check;
+    // profiling (lmz_cuda_set_profile): each launch is bracketed by two
+    // events and waited for; the device time is summed per kernel name.
+    // Serialises the stream, so totals are per-kernel costs, not overlap.
+    int profile;
+    cudaEvent_t prof_ev[2];
+    mutable struct lmz_cuda_prof {
+        const char *kernel; // the name as written at the launch site
+        long calls;
+        double ms;
+    } prof[LMZ_CUDA_PROF_MAX];
+    mutable int nprof;
     // The first failed launch of the current score/decode call (LMZ_LAUNCH).
     // The launchers take a const lmz_cuda (they only queue work), so the
     // record is mutable; one lmz_cuda is used by one thread at a time.
@@ -97,6 +111,8 @@ struct lmz_cuda {
 #define LMZ_LAUNCH(g, kernel, grid, block, smem, ...)                                            \
     do {                                                                                         \
         if ((g)->launch.e == cudaSuccess) {                                                      \
+            if ((g)->profile)                                                                    \
+                cudaEventRecord((g)->prof_ev[0], (g)->stream);                                   \
             kernel<<<(grid), (block), (smem), (g)->stream>>>(__VA_ARGS__);                       \
             lmz_cuda_launched((g), #kernel, __FILE__, __LINE__);                                 \
         }                                                                                        \

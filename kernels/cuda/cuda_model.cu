@@ -1,5 +1,6 @@
 // cuda_model.cu: the lmz_cuda object: the model and the lookup tables in
 // device memory, one stream, and a grow-on-demand workspace.
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,11 +33,44 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+// Profiling: the device time of the kernel just queued (between the two
+// events LMZ_LAUNCH and this put around it), summed under its name.
+static cudaError_t profile_kernel(const lmz_cuda *g, const char *kernel)
+{
+    cudaError_t e = cudaEventRecord(g->prof_ev[1], g->stream);
+    if (e == cudaSuccess)
+        e = cudaEventSynchronize(g->prof_ev[1]);
+    float ms = 0;
+    if (e == cudaSuccess)
+        e = cudaEventElapsedTime(&ms, g->prof_ev[0], g->prof_ev[1]);
+    if (e != cudaSuccess)
+        return e;
+    int k = 0;
+    while (k < g->nprof && strcmp(g->prof[k].kernel, kernel) != 0)
+        k++;
+    if (k == g->nprof) {
+        if (g->nprof == LMZ_CUDA_PROF_MAX) { // full: the last entry sums the rest
+            k = LMZ_CUDA_PROF_MAX - 1;
+            g->prof[k].kernel = "other";
+        } else {
+            g->nprof++;
+            g->prof[k].kernel = kernel;
+        }
+    }
+    g->prof[k].calls++;
+    g->prof[k].ms += ms;
+    return cudaSuccess;
+}
+
 void lmz_cuda_launched(const lmz_cuda *g, const char *kernel, const char *file, int line)
 {
     g->launch.n++;
     cudaError_t e = cudaGetLastError(); // launch configuration, or an earlier fault
     int synced = 0;
+    if (e == cudaSuccess && g->profile) {
+        e = profile_kernel(g, kernel);
+        synced = 1;
+    }
     if (e == cudaSuccess && g->sync_check) {
         e = cudaDeviceSynchronize(); // this kernel has run: its own fault shows now
         if (e == cudaSuccess)
@@ -195,6 +229,9 @@ extern "C" void lmz_cuda_free(lmz_cuda *g)
             cudaFree(g->ws[k].p);
     for (int k = 0; k < g->nallocs; k++)
         cudaFree(g->allocs[k]);
+    for (int i = 0; i < 2; i++)
+        if (g->prof_ev[i])
+            cudaEventDestroy(g->prof_ev[i]);
     if (g->stream)
         cudaStreamDestroy(g->stream);
     free(g->allocs);
@@ -281,4 +318,42 @@ extern "C" void lmz_cuda_set_batch(lmz_cuda *g, int chunks_per_batch)
 extern "C" void lmz_cuda_set_sync(lmz_cuda *g, int on)
 {
     g->sync_check = on != 0;
+}
+
+extern "C" lmz_status lmz_cuda_set_profile(lmz_cuda *g, int on, lmz_err *err)
+{
+    if (on && !g->prof_ev[0]) {
+        for (int i = 0; i < 2; i++) {
+            cudaError_t e = cudaEventCreate(&g->prof_ev[i]);
+            if (e != cudaSuccess)
+                return lmz_cuda_fail(err, "profiling events", e);
+        }
+    }
+    g->profile = on != 0;
+    g->nprof = 0;
+    return LMZ_OK;
+}
+
+extern "C" size_t lmz_cuda_profile_report(const lmz_cuda *g, char *buf, size_t cap)
+{
+    double total = 0;
+    for (int k = 0; k < g->nprof; k++)
+        total += g->prof[k].ms;
+    size_t n = 0;
+    // largest first: a selection over at most LMZ_CUDA_PROF_MAX names
+    char done[LMZ_CUDA_PROF_MAX] = {0};
+    for (int r = 0; r < g->nprof; r++) {
+        int best = -1;
+        for (int k = 0; k < g->nprof; k++)
+            if (!done[k] && (best < 0 || g->prof[k].ms > g->prof[best].ms))
+                best = k;
+        done[best] = 1;
+        const int w = snprintf(buf ? buf + n : NULL, buf && n < cap ? cap - n : 0,
+                               "%-28s %8ld calls %10.3f ms %5.1f%%\n", g->prof[best].kernel,
+                               g->prof[best].calls, g->prof[best].ms,
+                               total > 0 ? 100.0 * g->prof[best].ms / total : 0.0);
+        if (w > 0)
+            n += (size_t)w;
+    }
+    return n;
 }

@@ -49,6 +49,16 @@ void lmz_cuda_set_batch(lmz_cuda *g, int chunks_per_batch);
  * the same either way. */
 void lmz_cuda_set_sync(lmz_cuda *g, int on);
 
+/* Profiling (tests/test_cuda_bench.c, LMZ_CUDA_PROFILE=1): on != 0 times
+ * every kernel with a pair of CUDA events and waits for it (slow: the
+ * stream is serialised), summing device milliseconds per kernel name;
+ * turning it on also clears the sums. lmz_cuda_profile_report writes one
+ * line per kernel, the largest first ("name calls ms share"), into buf
+ * (cap bytes, NUL-terminated as snprintf does) and returns the length the
+ * whole report needs. */
+lmz_status lmz_cuda_set_profile(lmz_cuda *g, int on, lmz_err *err);
+size_t lmz_cuda_profile_report(const lmz_cuda *g, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif
