@@ -28,6 +28,9 @@
 #              profile (LMZ_CUDA_PROFILE: device time per kernel), the CLI
 #              checks and the CLI's own throughput. The GPU tests are
 #              quick's.
+#   cli        the CLI alone (after quick passed; about 2 minutes): the
+#              cross-device checks and the CLI's own throughput (full's
+#              steps 4 and 5).
 #   memcheck   compute-sanitizer memcheck of test_cuda_infer on the models
 #              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
 #   --rehearse no GPU (this development machine): everything that can run
@@ -50,10 +53,11 @@ mode=${1:-quick}
 case $mode in
 quick) budget=260 ;;
 sync | memcheck) budget=280 ;;
+cli) budget=150 ;;
 full) budget=330 ;;
 --rehearse) budget=3000 ;;
 *)
-    echo "usage: $0 [quick|sync|full|memcheck|--rehearse]" >&2
+    echo "usage: $0 [quick|sync|full|cli|memcheck|--rehearse]" >&2
     exit 2
     ;;
 esac
@@ -491,6 +495,10 @@ full)
     verdicts 200k 800k 3.2m
     cli_checks
     if [ "$(left)" -ge 90 ]; then cli_throughput; else say "SKIP cli throughput (budget: $(left) s left)"; fi
+    ;;
+cli)
+    cli_checks
+    cli_throughput
     ;;
 memcheck)
     part "2. compute-sanitizer memcheck"
