@@ -39,7 +39,8 @@
 #              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
 #   --rehearse no GPU (this development machine): everything that can run
 #              without one: the build from the carried libraries alone, the
-#              GPU tests and the bench (which must skip: exit 77), the
+#              GPU tests, tests/test_cuda_v2 and the bench (which must skip:
+#              exit 77), the
 #              parsing and judging of their output on canned lines, the
 #              CLI (--device cuda refused, CPU round trip), and the CPU
 #              tests of that build (LMZ_REHEARSE_CTEST: extra ctest
