@@ -31,11 +31,19 @@
 #   cli        the CLI alone (after quick passed; about 2 minutes): the
 #              cross-device checks and the CLI's own throughput (full's
 #              steps 4 and 5).
+#   v2         (about 170 s) the version 2 score path (docs/cuda.md,
+#              "Version 2 score path"): build only tests/test_cuda_v2; run
+#              it (fast and naive kernels against lmz_v2_forward_chunk, a
+#              line per model and variant; on a failure, the first failing
+#              model again with LMZ_CUDA_SYNC=1 to name the kernel); then
+#              the v2 score bench with a kernel profile for 200k and 3.2m,
+#              judged against the targets (200k >= 60 MB/s, 3.2m >= 30).
 #   memcheck   compute-sanitizer memcheck of test_cuda_infer on the models
 #              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
 #   --rehearse no GPU (this development machine): everything that can run
 #              without one: the build from the carried libraries alone, the
-#              GPU tests and the bench (which must skip: exit 77), the
+#              GPU tests, tests/test_cuda_v2 and the bench (which must skip:
+#              exit 77), the
 #              parsing and judging of their output on canned lines, the
 #              CLI (--device cuda refused, CPU round trip), and the CPU
 #              tests of that build (LMZ_REHEARSE_CTEST: extra ctest
@@ -55,9 +63,10 @@ quick) budget=260 ;;
 sync | memcheck) budget=280 ;;
 cli) budget=150 ;;
 full) budget=330 ;;
+v2) budget=170 ;;
 --rehearse) budget=3000 ;;
 *)
-    echo "usage: $0 [quick|sync|full|cli|memcheck|--rehearse]" >&2
+    echo "usage: $0 [quick|sync|full|cli|v2|memcheck|--rehearse]" >&2
     exit 2
     ;;
 esac
@@ -147,6 +156,7 @@ part "1. build"
 RL="-Wl,-rpath-link,$LIBS"
 targets="--target lmz test_cuda_infer test_cuda_bench"
 [ "$mode" = --rehearse ] && targets=
+[ "$mode" = v2 ] && targets="--target test_cuda_v2"
 jobs=${LMZ_GPU_CHECK_JOBS:-$(nproc)}
 tb=$(date +%s)
 if timeout "$(tmo 200)" env \
@@ -174,14 +184,18 @@ if echo "$libs" | grep -q 'libhdf5' && [ -z "$(echo "$libs" | grep -v "^$R/")" ]
 else
     say "FAIL libraries not from the carried root: $(echo "$libs" | grep -v "^$R/" | tr '\n' ' ')"
 fi
-run_bin ldd "$bd/lmz" >>"$log/build.log" 2>&1
-if run_bin ldd "$bd/lmz" | grep -q 'not found'; then
+[ "$mode" != v2 ] && run_bin ldd "$bd/lmz" >>"$log/build.log" 2>&1
+if [ "$mode" = v2 ]; then
+    say "info mode v2 builds no lmz binary: its checks are skipped"
+elif run_bin ldd "$bd/lmz" | grep -q 'not found'; then
     say "FAIL lmz has unresolved libraries: $(run_bin ldd "$bd/lmz" | grep 'not found' | tr -s ' \n' ' ')"
 else
     say "ok   lmz resolves every library (from the system: $(run_bin ldd "$bd/lmz" | grep '=>' | grep -v "$R" | awk '{print $1}' | tr '\n' ' '))"
 fi
 # lmz itself runs (the carried libraries load)
-if run_bin "$bd/lmz" --version >>"$log/build.log" 2>&1; then
+if [ "$mode" = v2 ]; then
+    :
+elif run_bin "$bd/lmz" --version >>"$log/build.log" 2>&1; then
     say "ok   lmz --version runs"
 else
     say "FAIL lmz --version (log: build.log)"
@@ -470,6 +484,101 @@ rehearse_parsing() {
         say "FAIL rehearsal: parsing (see above)"
 }
 
+# ---- version 2 score path (mode v2, and its skip in --rehearse)
+# v2_test [VAR=VALUE...]: tests/test_cuda_v2, its lines shown as they come
+# (log v2.log, or v2-sync.log with extra variables); sets $rc
+v2_test() {
+    local lf=$log/v2.log t0 dt
+    [ $# -gt 0 ] && lf=$log/v2-sync.log
+    part "v2. GPU test of the version 2 score path ($(basename "$lf"))"
+    t0=$(date +%s)
+    (cd "$bd/tests" && timeout "$(tmo "${V2_T:-90}")" env "${tests_env[@]}" "$@" \
+        LD_LIBRARY_PATH="$LIBS" $SB ./test_cuda_v2) 2>&1 | tee "$lf"
+    rc=${PIPESTATUS[0]}
+    dt=$(($(date +%s) - t0))
+    case $rc in
+    0) say "ok   v2: every table and (cum, freq) of the fast and naive kernels equal to lmz_v2_forward_chunk ($dt s)" ;;
+    77)
+        if [ "$mode" = --rehearse ]; then
+            say "ok   v2 test skipped without a device (exit 77), as it must"
+        else
+            say "FAIL v2 test skipped: the binary saw no CUDA device (exit 77)"
+        fi
+        ;;
+    124 | 137) say "FAIL v2 test timed out after $dt s, in '$(last_started "$lf")' (log: $(basename "$lf"))" ;;
+    *)
+        say "FAIL v2 test (exit $rc, $dt s): first failing '$(first_failed "$lf")'; $(grep -c ' FAIL  (' "$lf") model/variant lines failed (log: $(basename "$lf"))"
+        grep ' FAIL  (' "$lf" | head -12 | while IFS= read -r l; do say "info   $l"; done
+        local k
+        k=$(kernel_line "$lf")
+        [ -n "$k" ] && say "info   $k"
+        ;;
+    esac
+}
+# v2_verdicts PRESET...: the best v2score figure of the summary against its target
+v2_verdicts() {
+    local p best t
+    for p in "$@"; do
+        t=$(target "$p" score)
+        best=$(awk -v p="$p" '$1 == "bench" && $2 == p && $3 == "v2score" && $6 == "MB/s" {
+            if ($5 + 0 > b) b = $5 + 0; n++ } END { if (n) printf "%.3f", b }' "$summary")
+        if [ -z "$best" ]; then
+            say "target $p v2 compress: no figure"
+        elif awk -v r="$best" -v t="$t" 'BEGIN { exit !(r + 0 >= t + 0) }'; then
+            say "target $p v2 compress: $best MB/s >= $t: pass"
+        else
+            say "target $p v2 compress: $best MB/s < $t: MISS"
+        fi
+    done
+}
+v2_checks() {
+    V2_T=90 v2_test
+    local m k p t
+    if [ "$rc" != 0 ]; then
+        m=$(first_failed "$log/v2.log" | sed 's| / .*||')
+        if [ -n "$m" ] && [ "$(left)" -ge 40 ]; then
+            V2_T=35 v2_test LMZ_CUDA_SYNC=1 LMZ_CUDA_TEST_ONLY="$m"
+            k=$(kernel_line "$log/v2-sync.log")
+            [ -n "$k" ] && say "info first failing kernel: $k" ||
+                say "info no kernel failed with per-launch checks: the tables differ (see v2-sync.log)"
+        fi
+    fi
+    part "v2. bench of the v2 score (8 MB text-like, 12 s per preset) and kernel profiles (64 chunks)"
+    for p in 200k 3.2m; do
+        t=$(tmo 40)
+        if [ "$t" -lt 15 ]; then
+            say "SKIP v2 bench $p (budget: $(left) s left)"
+            continue
+        fi
+        (cd "$bd/tests" && timeout "$t" env "${tests_env[@]}" LMZ_CUDA_BENCH=1 LMZ_CUDA_BENCH_PRESETS="$p" \
+            LMZ_CUDA_BENCH_MB=8 LMZ_CUDA_BENCH_PHASE_S=12 LMZ_CUDA_PROFILE=64 \
+            LD_LIBRARY_PATH="$LIBS" $SB ./test_cuda_v2) 2>&1 | tee -a "$log/v2-bench.log" |
+            while IFS= read -r l; do
+                case $l in
+                "bench "*" v2score "*" MB/s "*)
+                    local tg
+                    tg=$(target "$p" score)
+                    if awk -v r="$(echo "$l" | awk '{print $5}')" -v t="$tg" 'BEGIN { exit !(r + 0 >= t + 0) }'; then
+                        say "$l  [pass: target >= $tg MB/s]"
+                    else
+                        say "$l  [MISS: target >= $tg MB/s]"
+                    fi
+                    ;;
+                "profile "* | *FAILED* | *"main skipped"*) say "$l" ;;
+                *) echo "$l" ;;
+                esac
+            done
+        local brc=${PIPESTATUS[0]}
+        case $brc in
+        0) ;;
+        77) say "FAIL v2 bench $p skipped: no CUDA device seen" ;;
+        124 | 137) say "FAIL v2 bench $p timed out after $t s (its lines so far are above)" ;;
+        *) say "FAIL v2 bench $p (exit $brc; log: v2-bench.log)" ;;
+        esac
+    done
+    v2_verdicts 200k 3.2m
+}
+
 # ---- the modes
 case $mode in
 quick)
@@ -515,8 +624,12 @@ memcheck)
     *) say "FAIL memcheck of '$only' (exit $rc; log: memcheck.log)" ;;
     esac
     ;;
+v2)
+    v2_checks
+    ;;
 --rehearse)
     INFER_T=60 gpu_tests
+    V2_T=60 v2_test
     INFER_T=60 gpu_tests LMZ_CUDA_SYNC=1 LMZ_CUDA_TEST_ONLY="random tiny"
     part "3. bench (must skip)"
     bench_preset 200k 8 1 16 15

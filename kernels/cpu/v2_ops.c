@@ -13,9 +13,7 @@ int lmz_v2_quant_pow2(const int32_t *v, int n, int8_t *q)
             a = m;
     }
     /* a <= 2^18: e = 12 gives (2^18 + 2^11) >> 12 = 64, so e <= 12. */
-    int e = 0;
-    while (lmz_v2_shift_round(a, e) > 127)
-        e++;
+    const int e = lmz_v2_q_exp(a);
     for (int i = 0; i < n; i++)
         q[i] = (int8_t)lmz_v2_shift_round(v[i], e);
     return e;
@@ -54,9 +52,7 @@ void lmz_v2_attend_row(const int8_t *q8, int eq, const int8_t *k8, const int8_t 
                 s64 += (int64_t)q8[c] * (int64_t)k[c];
             watch(&b->qk, &b->mismatches, s, s64);
         }
-        int32_t v = t > 0 ? (s + (1 << (t - 1))) >> t : s * (1 << -t);
-        v = v < -LMZ_V2_SCORE_LIM ? -LMZ_V2_SCORE_LIM : (v > LMZ_V2_SCORE_LIM ? LMZ_V2_SCORE_LIM : v);
-        v -= (i - j) << ab;
+        const int32_t v = lmz_v2_score(s, t, ab, i, j);
         sc[j] = v;
         if (v > m)
             m = v;
@@ -90,10 +86,9 @@ void lmz_v2_attend_row(const int8_t *q8, int eq, const int8_t *k8, const int8_t 
     /* One reciprocal per row: R = floor(2^40 / Z) < 2^32 (Z >= 255: the
      * maximal key has P = 255). o_c = acc_c * 2^vs / Z in Q12, as
      * rshift_round(acc_c * R, 40 - vs): |acc_c * R| < 2^28 * 2^32 = 2^60. */
-    const int64_t r = (INT64_C(1) << LMZ_V2_RECIP_BITS) / z;
+    const int64_t r = lmz_v2_recip(z);
     for (int c = 0; c < dh; c++)
-        out[c] = (int32_t)lmz_clamp64(
-            lmz_rshift_round((int64_t)acc[c] * r, LMZ_V2_RECIP_BITS - vs), -LMZ_ACT, LMZ_ACT);
+        out[c] = lmz_v2_out(acc[c], r, vs);
 }
 
 void lmz_v2_linear(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim, int residual,
@@ -138,10 +133,10 @@ void lmz_v2_freq_table(const int32_t logits[256], uint16_t freq[256])
     /* 65536 <= Z <= 2^24, so R = floor(65280 * 2^32 / Z) <= 65280 * 2^16
      * < 2^32 and e_s * R <= 2^16 * 2^32 = 2^48. Each f_s - 1 <= 65280 e_s / Z,
      * so the f_s sum to at most 256 + 65280 = 65536. */
-    const uint64_t r = (UINT64_C(65280) << 32) / z;
+    const uint64_t r = lmz_v2_table_recip(z);
     uint32_t total = 0;
     for (int s = 0; s < 256; s++) {
-        const uint32_t f = 1 + (uint32_t)(((uint64_t)e[s] * r) >> 32);
+        const uint32_t f = lmz_v2_table_f(e[s], r);
         freq[s] = (uint16_t)f;
         total += f;
     }

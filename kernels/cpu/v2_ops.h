@@ -11,35 +11,15 @@
 #include "../lmz_infer_v2.h"
 #include "../lmz_tables_v2.h"
 #include "lmz_cpu.h"
+#include "v2_prims.h"
 
-/* Scores are Q8 (1/256 nat); bound before the ALiBi bias. */
-#define LMZ_V2_SCORE_LIM (1 << 24)
-/* The attention's reciprocal: R = floor(2^40 / Z). */
-#define LMZ_V2_RECIP_BITS 40
-
-/* sign(v) * floor((|v| + 2^(e-1)) / 2^e) for e >= 1, v itself for e = 0:
- * |v| / 2^e rounded half away from zero. |v| <= ACT = 2^18 here, so every
- * intermediate fits int32. */
-static inline int32_t lmz_v2_shift_round(int32_t v, int e)
-{
-    if (e == 0)
-        return v;
-    const int32_t m = v < 0 ? -v : v;
-    const int32_t r = (m + (1 << (e - 1))) >> e;
-    return v < 0 ? -r : r;
-}
-
-/* K and V: clamp(shift_round(v, e), -127, 127) with the model's static e. */
-static inline int8_t lmz_v2_quant_kv(int32_t v, int e)
-{
-    const int32_t r = lmz_v2_shift_round(v, e);
-    return (int8_t)(r > 127 ? 127 : (r < -127 ? -127 : r));
-}
+/* LMZ_V2_SCORE_LIM, LMZ_V2_RECIP_BITS, lmz_v2_shift_round, lmz_v2_quant_kv
+ * and the other scalar steps: v2_prims.h (shared with the CUDA kernels). */
 
 /* The softmax weight of a score x >= 0 below the row's maximum (Q8). */
 static inline uint8_t lmz_v2_exp8(int32_t x)
 {
-    return x < LMZ_EXP8_N ? LMZ_EXP8[x] : 0;
+    return (uint8_t)lmz_v2_exp8_in(LMZ_EXP8, LMZ_EXP8_N, x);
 }
 
 /* Q: the smallest e in [0, 12] with shift_round(max |v|, e) <= 127, and the
