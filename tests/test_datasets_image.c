@@ -118,18 +118,6 @@ static uint8_t *decode_jpeg_rgb(const char *path, uint32_t *w, uint32_t *h)
     return img;
 }
 
-static void truncate_copy(const char *from, const char *to, size_t keep)
-{
-    size_t n;
-    uint8_t *b = tu_read_file(from, &n);
-    FILE *f = fopen(to, "wb");
-    if (b && f)
-        fwrite(b, 1, keep < n ? keep : n, f);
-    if (f)
-        fclose(f);
-    free(b);
-}
-
 /* ---- pixel formulas ---- */
 
 /* R = x, G = y, B = 100: gray = (x + y + 100) / 3, easy to do by hand. */
@@ -292,7 +280,7 @@ static void test_png_truncated(const char *dir)
     snprintf(cut, sizeof cut, "%s/cut.png", dir);
     size_t n;
     free(tu_read_file(full, &n));
-    truncate_copy(full, cut, n / 2);
+    tu_copy_file(full, cut, n / 2);
     tu_membuf m;
     lmz_ds_info in;
     lmz_err e;
@@ -385,12 +373,12 @@ static void test_jpeg_truncated(const char *dir)
     lmz_ds_info in;
     lmz_err e;
     /* Cut in the middle of the image data, and inside the header. */
-    truncate_copy(full, cut, n / 2);
+    tu_copy_file(full, cut, n / 2);
     CHECK_EQ_INT(prep_image(cut, &m, &in, &e), LMZ_ERR_TRUNCATED);
     CHECK(strstr(e.msg, "truncated JPEG") != NULL);
     CHECK(strstr(e.msg, "cut.jpg") != NULL);
     free(m.p);
-    truncate_copy(full, cut, 100);
+    tu_copy_file(full, cut, 100);
     CHECK(prep_image(cut, &m, &in, &e) != LMZ_OK);
     CHECK(strstr(e.msg, "cut.jpg") != NULL);
     free(m.p);

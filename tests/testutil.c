@@ -50,6 +50,18 @@ uint8_t *tu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+void tu_copy_file(const char *from, const char *to, size_t keep)
+{
+    size_t n = 0;
+    uint8_t *b = tu_read_file(from, &n);
+    FILE *f = fopen(to, "wb");
+    if (b && f)
+        fwrite(b, 1, keep < n ? keep : n, f);
+    if (f)
+        fclose(f);
+    free(b);
+}
+
 const char *tu_data_path(const char *rel, char *buf, size_t cap)
 {
     const char *dir = getenv("LMZ_DATA_DIR");

@@ -42,6 +42,9 @@ void tu_fill_random(uint8_t *buf, size_t n, uint64_t seed);
 
 /* Read a whole file (malloc'd); NULL if missing. */
 uint8_t *tu_read_file(const char *path, size_t *len);
+/* Copy a file, its first keep bytes at most (SIZE_MAX: all of it); a
+ * missing source leaves an empty file. */
+void tu_copy_file(const char *from, const char *to, size_t keep);
 /* Path under the shared data dir ($LMZ_DATA_DIR), or NULL if it is missing. */
 const char *tu_data_path(const char *rel, char *buf, size_t cap);
 /* Path under the source tree ($LMZ_SOURCE_DIR or "..") */
