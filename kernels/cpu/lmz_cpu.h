@@ -121,6 +121,10 @@ struct lmz_scratch {
     int32_t *faq, *fak, *fav; /* ctx x H */
 };
 
+/* Free the whole-chunk buffers (forward.c allocates them on the first full
+ * pass) and set them to NULL. */
+void lmz_scratch_free_chunk(lmz_scratch *s);
+
 /* ---- per-position steps (block.c) ----
  * The batched ("_many") steps take nr <= LMZ_KV_MANY independent positions
  * (rows d apart); each row's result is the one it gets alone, as the rows
