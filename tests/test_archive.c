@@ -17,6 +17,7 @@
 #include "lmz_archive.h"
 #include "lmz_block.h"
 #include "lmz_modelfile.h"
+#include "testh5.h"
 #include "testutil.h"
 
 #define CHUNK 256
@@ -692,11 +693,7 @@ static void test_foreign(void)
 
 static void set_u64_attr(const char *path, const char *name, uint64_t v)
 {
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    H5Awrite(a, H5T_NATIVE_UINT64, &v);
-    H5Aclose(a);
-    H5Fclose(f);
+    tu_h5_set_attr(path, name, H5T_NATIVE_UINT64, &v);
 }
 
 static void set_str_attr(const char *path, const char *name, const char *v)
@@ -858,11 +855,7 @@ static void test_hostile_members(void)
 
 int main(void)
 {
-    dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    dir = tu_test_dir();
     test_round_trip();
     test_format_version();
     test_embedded_model();

@@ -312,11 +312,7 @@ static void test_limit(const char *dir)
 
 int main(void)
 {
-    char *dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    char *dir = tu_test_dir();
     test_map();
     test_wav(dir);
     test_wav_rejected(dir);

@@ -424,11 +424,7 @@ static void test_patcher_limit(void)
 
 int main(void)
 {
-    char *dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    char *dir = tu_test_dir();
     test_gray_mean();
     test_png_rgb_patches(dir);
     test_png_gray(dir);

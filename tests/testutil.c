@@ -89,6 +89,16 @@ char *tu_mkdtemp(void)
     return d ? strdup(d) : NULL;
 }
 
+char *tu_test_dir(void)
+{
+    char *d = tu_mkdtemp();
+    if (!d) {
+        fprintf(stderr, "cannot make a temporary directory\n");
+        exit(1);
+    }
+    return d;
+}
+
 void tu_rmtree(const char *dir)
 {
     if (!dir)

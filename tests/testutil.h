@@ -52,6 +52,8 @@ const char *tu_source_path(const char *rel, char *buf, size_t cap);
 /* A fresh temporary directory (mkdtemp), removed by tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* tu_mkdtemp for a test's main: on failure it says so and exits 1. */
+char *tu_test_dir(void);
 
 /* A growing memory buffer with a write callback of the (ctx, buf, n, err)
  * shape that lmz's sinks take. */
