@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lmz_modelfile.h"
+#include "testh5.h"
 #include "testutil.h"
 
 static char *dir;
@@ -134,11 +135,7 @@ static void nudge_byte(const char *path, uint64_t off)
 
 static void set_attr_i32(const char *path, const char *name, int32_t v)
 {
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    H5Awrite(a, H5T_NATIVE_INT32, &v);
-    H5Aclose(a);
-    H5Fclose(f);
+    tu_h5_set_attr(path, name, H5T_NATIVE_INT32, &v);
 }
 
 static void test_damaged(void)
