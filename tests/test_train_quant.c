@@ -101,27 +101,14 @@ static void roundtrip(const lmz_model *m, const uint8_t *held, size_t n)
     CHECK(f && fwrite(held, 1, n, f) == n);
     if (f)
         fclose(f);
-    const char *in = input;
-    lmz_compress_opts co;
-    memset(&co, 0, sizeof co);
-    co.c.nthreads = 2;
-    co.c.model_spec = model;
-    co.inputs = &in;
-    co.ninputs = 1;
-    co.output = archive;
     lmz_stats st;
     memset(&st, 0, sizeof st);
-    CHECK_EQ_INT(lmz_compress(&co, &st, &e), LMZ_OK);
+    CHECK_EQ_INT(tu_compress_one(input, archive, model, LMZ_CODEC_AUTO, &st, &e), LMZ_OK);
     printf("compressed %zu bytes to a %llu-byte payload (%.1f%%) with the trained model\n", n,
            (unsigned long long)st.payload_bytes, 100.0 * (double)st.payload_bytes / (double)n);
     CHECK(st.payload_bytes > 0 && st.payload_bytes < n * 6 / 10);
 
-    lmz_decompress_opts d;
-    memset(&d, 0, sizeof d);
-    d.c.nthreads = 2;
-    d.archive = archive;
-    d.output = back;
-    CHECK_EQ_INT(lmz_decompress(&d, NULL, &e), LMZ_OK);
+    CHECK_EQ_INT(tu_decompress_one(archive, back, &e), LMZ_OK);
     size_t got_n = 0;
     uint8_t *got = tu_read_file(back, &got_n);
     CHECK(got && got_n == n && memcmp(got, held, n) == 0);

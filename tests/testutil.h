@@ -71,4 +71,12 @@ lmz_model *tu_model_random(const char *preset, uint64_t seed);
  * the biases; 2: a per-row mix; 3: the embedding shifted to nothing. */
 lmz_model *tu_model_extreme(const lmz_config *cfg, int variant, uint64_t seed);
 
+/* testpipe.c (the pipeline, 2 threads). One file to an archive with model
+ * (NULL: the default) and codec (0: auto); st may be NULL. */
+struct lmz_stats;
+lmz_status tu_compress_one(const char *input, const char *archive, const char *model,
+                           int codec, struct lmz_stats *st, lmz_err *err);
+/* An archive's members to output (a directory, or a file for one member). */
+lmz_status tu_decompress_one(const char *archive, const char *output, lmz_err *err);
+
 #endif
