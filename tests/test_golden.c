@@ -84,10 +84,7 @@ static void check_archive_decodes(const char *archive, const uint8_t *want, size
     if (rc)
         fprintf(stderr, "decompress %s: %s\n", archive, err.msg);
     CHECK_EQ_INT(rc, LMZ_OK);
-    size_t got_n = 0;
-    uint8_t *got = tu_read_file(out, &got_n);
-    CHECK(got && got_n == n && memcmp(got, want, n) == 0);
-    free(got);
+    CHECK(tu_file_equals(out, want, n));
     tu_rmtree(tmp);
     free(tmp);
 }

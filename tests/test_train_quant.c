@@ -21,13 +21,6 @@
 #include "lmz_train.h"
 #include "testutil.h"
 
-static uint8_t *load(const char *rel, size_t *n)
-{
-    char buf[4096];
-    const char *p = tu_data_path(rel, buf, sizeof buf);
-    return p ? tu_read_file(p, n) : NULL;
-}
-
 /* d 32, 2 layers, 2 heads, ff 128, context 256: small enough that the
  * integer reference evaluates it quickly. */
 static lmz_trainer *train_small(const uint8_t *train, size_t n, int64_t steps, float qat)
@@ -109,10 +102,7 @@ static void roundtrip(const lmz_model *m, const uint8_t *held, size_t n)
     CHECK(st.payload_bytes > 0 && st.payload_bytes < n * 6 / 10);
 
     CHECK_EQ_INT(tu_decompress_one(archive, back, &e), LMZ_OK);
-    size_t got_n = 0;
-    uint8_t *got = tu_read_file(back, &got_n);
-    CHECK(got && got_n == n && memcmp(got, held, n) == 0);
-    free(got);
+    CHECK(tu_file_equals(back, held, n));
     tu_rmtree(dir);
     free(dir);
 }
@@ -120,12 +110,9 @@ static void roundtrip(const lmz_model *m, const uint8_t *held, size_t n)
 int main(void)
 {
     size_t total = 0;
-    uint8_t *text = load("text/alice29.txt", &total);
-    if (!text || total < 65536) {
-        printf("skipped: ../shared/data/text/alice29.txt not found\n");
-        free(text);
+    uint8_t *text = tu_read_data_at_least("text/alice29.txt", 65536, &total);
+    if (!text)
         return TEST_SKIP;
-    }
     const size_t n = 16384, ntrain = total - n; /* 64 held-out chunks of 256 */
     const uint8_t *train = text, *held = text + ntrain;
 

@@ -62,6 +62,35 @@ void tu_copy_file(const char *from, const char *to, size_t keep)
     free(b);
 }
 
+int tu_file_equals(const char *path, const uint8_t *want, size_t n)
+{
+    size_t got_n = 0;
+    uint8_t *got = tu_read_file(path, &got_n);
+    const int same = got && got_n == n && memcmp(got, want, n) == 0;
+    free(got);
+    return same;
+}
+
+uint8_t *tu_read_data(const char *rel, size_t *len)
+{
+    char buf[4096];
+    const char *p = tu_data_path(rel, buf, sizeof buf);
+    return p ? tu_read_file(p, len) : NULL;
+}
+
+uint8_t *tu_read_data_at_least(const char *rel, size_t min, size_t *len)
+{
+    size_t n = 0;
+    uint8_t *b = tu_read_data(rel, &n);
+    if (!b || n < min) {
+        printf("skipped: ../shared/data/%s not found\n", rel);
+        free(b);
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
 const char *tu_data_path(const char *rel, char *buf, size_t cap)
 {
     const char *dir = getenv("LMZ_DATA_DIR");

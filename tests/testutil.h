@@ -45,6 +45,13 @@ uint8_t *tu_read_file(const char *path, size_t *len);
 /* Copy a file, its first keep bytes at most (SIZE_MAX: all of it); a
  * missing source leaves an empty file. */
 void tu_copy_file(const char *from, const char *to, size_t keep);
+/* Whether the file holds exactly the n bytes want. */
+int tu_file_equals(const char *path, const uint8_t *want, size_t n);
+/* A file under the shared data dir, read whole; NULL if it is missing. */
+uint8_t *tu_read_data(const char *rel, size_t *len);
+/* The same, for a test that needs at least min bytes of it: NULL (after a
+ * line saying the test is skipped) if the file is missing or shorter. */
+uint8_t *tu_read_data_at_least(const char *rel, size_t min, size_t *len);
 /* Path under the shared data dir ($LMZ_DATA_DIR), or NULL if it is missing. */
 const char *tu_data_path(const char *rel, char *buf, size_t cap);
 /* Path under the source tree ($LMZ_SOURCE_DIR or "..") */
