@@ -65,6 +65,47 @@ static void bench_best(const lmz_model *m, lmz_scratch *s, const uint8_t *data, 
         lmz_kv_free(kv[r]);
 }
 
+/* The default run: full passes and incremental steps for at least 1 s or
+ * 3 runs each, with the step time at three positions. */
+static void bench_timed(const lmz_model *m, lmz_scratch *s, lmz_kv *kv, const uint8_t *data,
+                        int n, uint16_t *cum, uint16_t *freq, const char *preset,
+                        const lmz_config *cfg)
+{
+    double t0 = now();
+    int reps = 0;
+    do { /* at least 1 s or 3 runs */
+        lmz_forward_chunk(m, s, data, n, cum, freq, NULL);
+        reps++;
+    } while (reps < 3 && now() - t0 < 1.0);
+    const double full = (double)n * reps / (now() - t0);
+
+    uint16_t table[256];
+    double *at = malloc((size_t)(n + 1) * sizeof *at), step_us[3] = {0, 0, 0};
+    const int marks[3] = {256, 1024, 2048};
+    t0 = now();
+    reps = 0;
+    do {
+        lmz_kv_reset(kv);
+        for (int i = 0; i < n; i++) {
+            at[i] = now();
+            lmz_kv_step(m, s, kv, i == 0 ? 0 : data[i - 1], table);
+        }
+        at[n] = now();
+        for (int k = 0; k < 3; k++)
+            if (marks[k] <= n && marks[k] >= 64)
+                step_us[k] += 1e6 * (at[marks[k]] - at[marks[k] - 64]) / 64;
+        reps++;
+    } while (reps < 3 && now() - t0 < 1.0);
+    const double incr = (double)n * reps / (now() - t0);
+
+    printf("%-5s %-6s full pass %8.0f B/s, incremental %8.0f B/s; step at 256/1024/2048: "
+           "%.1f / %.1f / %.1f us  (%zu params, 1 thread)\n",
+           preset, lmz_simd_name(), full, incr, step_us[0] / reps, step_us[1] / reps,
+           step_us[2] / reps, lmz_config_param_count(cfg));
+    fflush(stdout);
+    free(at);
+}
+
 static int bench(const char *preset, lmz_simd path)
 {
     if (lmz_simd_select(path) != LMZ_OK) {
@@ -100,47 +141,9 @@ static int bench(const char *preset, lmz_simd path)
                "%d in lock-step %8.0f B/s\n",
                preset, lmz_simd_name(), best_of, b[0], b[1], LMZ_KV_MANY, b[2]);
         fflush(stdout);
-        free(data);
-        free(cum);
-        free(freq);
-        lmz_kv_free(kv);
-        lmz_scratch_free(s);
-        lmz_model_free(m);
-        return 0;
+    } else {
+        bench_timed(m, s, kv, data, n, cum, freq, preset, &cfg);
     }
-    double t0 = now();
-    int reps = 0;
-    do { /* at least 1 s or 3 runs */
-        lmz_forward_chunk(m, s, data, n, cum, freq, NULL);
-        reps++;
-    } while (reps < 3 && now() - t0 < 1.0);
-    const double full = (double)n * reps / (now() - t0);
-
-    uint16_t table[256];
-    double *at = malloc((size_t)(n + 1) * sizeof *at), step_us[3] = {0, 0, 0};
-    const int marks[3] = {256, 1024, 2048};
-    t0 = now();
-    reps = 0;
-    do {
-        lmz_kv_reset(kv);
-        for (int i = 0; i < n; i++) {
-            at[i] = now();
-            lmz_kv_step(m, s, kv, i == 0 ? 0 : data[i - 1], table);
-        }
-        at[n] = now();
-        for (int k = 0; k < 3; k++)
-            if (marks[k] <= n && marks[k] >= 64)
-                step_us[k] += 1e6 * (at[marks[k]] - at[marks[k] - 64]) / 64;
-        reps++;
-    } while (reps < 3 && now() - t0 < 1.0);
-    const double incr = (double)n * reps / (now() - t0);
-
-    printf("%-5s %-6s full pass %8.0f B/s, incremental %8.0f B/s; step at 256/1024/2048: "
-           "%.1f / %.1f / %.1f us  (%zu params, 1 thread)\n",
-           preset, lmz_simd_name(), full, incr, step_us[0] / reps, step_us[1] / reps,
-           step_us[2] / reps, lmz_config_param_count(&cfg));
-    fflush(stdout);
-    free(at);
     free(data);
     free(cum);
     free(freq);

@@ -26,6 +26,17 @@ trap 'rm -rf "$T"' EXIT
 mkdir -p $C/{rangecoder,block,archive,model,names,roundtrip}
 
 py() { python3 - "$@"; }
+# forge_seeds DIR SEED ZEROS RANDOM: the forge targets' two seeds, ZEROS zero
+# bytes and RANDOM bytes of random.Random(SEED).
+forge_seeds() {
+  py "$@" <<'EOF'
+import os, random, sys
+d, seed, zeros, rand = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+r = random.Random(seed)
+open(os.path.join(d, "seed-forge-zeros"), "wb").write(bytes(zeros))
+open(os.path.join(d, "seed-forge-random"), "wb").write(bytes(r.randrange(256) for _ in range(rand)))
+EOF
+}
 # rewrite SRC DST LOW: copy an lmz file with h5py, whose string attributes
 # become variable-length strings (HDF5's global heap); LOW "earliest" gives
 # superblock version 0 (no metadata checksums), "v108" version 2.
@@ -136,13 +147,7 @@ rewrite "$T/multi.lmz" "$T/multi-v2.lmz" v108
 cp "$T/multi-v2.lmz" $C/archive/seed-multi-vlen.lmz
 heap_damage "$T/multi-v2.lmz" $C/archive/crash-hdf5-vlen-heap-size.lmz $((1 << 60)) lmz
 heap_damage "$T/multi-v2.lmz" $C/archive/timeout-hdf5-vlen-heap-loop.lmz 4000 lmz
-py "$C/archive" <<'EOF'
-import os, random, sys
-d = sys.argv[1]
-r = random.Random(11)
-open(os.path.join(d, "seed-forge-zeros"), "wb").write(bytes(160))
-open(os.path.join(d, "seed-forge-random"), "wb").write(bytes(r.randrange(256) for _ in range(400)))
-EOF
+forge_seeds "$C/archive" 11 160 400
 
 # --- model: the golden tiny model, rewritten ones, forge recipes
 cp "$G/tiny.lmzm" $C/model/seed-tiny.lmzm
@@ -154,13 +159,7 @@ heap_damage $C/model/seed-tiny-sb0.lmzm $C/model/crash-hdf5-vlen-heap-size-sb0.l
 heap_damage $C/model/seed-tiny-sb0.lmzm $C/model/timeout-hdf5-vlen-heap-loop-sb0.lmzm 4000 lmz-model
 heap_damage "$T/tiny-v2.lmzm" $C/model/crash-hdf5-vlen-heap-size.lmzm $((1 << 60)) lmz-model
 heap_damage "$T/tiny-v2.lmzm" $C/model/timeout-hdf5-vlen-heap-loop.lmzm 4000 lmz-model
-py "$C/model" <<'EOF'
-import os, random, sys
-d = sys.argv[1]
-r = random.Random(13)
-open(os.path.join(d, "seed-forge-zeros"), "wb").write(bytes(64))
-open(os.path.join(d, "seed-forge-random"), "wb").write(bytes(r.randrange(256) for _ in range(300)))
-EOF
+forge_seeds "$C/model" 13 64 300
 
 # --- names: [flags][name] NUL [name] ...
 py "$C/names" <<'EOF'

@@ -17,6 +17,7 @@
 #include "lmz_archive.h"
 #include "lmz_block.h"
 #include "lmz_modelfile.h"
+#include "testh5.h"
 #include "testutil.h"
 
 #define CHUNK 256
@@ -548,18 +549,6 @@ static haddr_t payload_file_offset(const char *path)
     return addr;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    size_t n = 0;
-    uint8_t *b = tu_read_file(from, &n);
-    FILE *f = fopen(to, "wb");
-    if (b && f)
-        fwrite(b, 1, n, f);
-    if (f)
-        fclose(f);
-    free(b);
-}
-
 static void test_damaged_index(void)
 {
     char good[1024], bad[1024];
@@ -571,7 +560,7 @@ static void test_damaged_index(void)
     CHECK(off != HADDR_UNDEF);
     /* One byte in each field of each row. */
     for (uint64_t k = 0; k < (uint64_t)s.nblocks * LMZ_INDEX_ROW_BYTES; k += 3) {
-        copy_file(good, path_in("bad.lmz", bad));
+        tu_copy_file(good, path_in("bad.lmz", bad), SIZE_MAX);
         flip_byte(bad, off + k);
         lmz_err_clear(&err);
         CHECK_EQ_INT(open_status(bad, &err), LMZ_ERR_CORRUPT_INDEX);
@@ -580,7 +569,7 @@ static void test_damaged_index(void)
     /* Damaged payload: only that block fails. */
     haddr_t poff = payload_file_offset(good);
     CHECK(poff != HADDR_UNDEF);
-    copy_file(good, bad);
+    tu_copy_file(good, bad, SIZE_MAX);
     lmz_afile *a = NULL;
     CHECK_EQ_INT(lmz_afile_open(good, &a, &err), LMZ_OK);
     uint64_t nb = 0;
@@ -704,11 +693,7 @@ static void test_foreign(void)
 
 static void set_u64_attr(const char *path, const char *name, uint64_t v)
 {
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    H5Awrite(a, H5T_NATIVE_UINT64, &v);
-    H5Aclose(a);
-    H5Fclose(f);
+    tu_h5_set_attr(path, name, H5T_NATIVE_UINT64, &v);
 }
 
 static void set_str_attr(const char *path, const char *name, const char *v)
@@ -733,20 +718,20 @@ static void test_tampered_header(void)
     path_in("good.lmz", good);
     path_in("tampered.lmz", p);
 
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_u64_attr(p, "format_version", 7);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_VERSION);
     CHECK(strstr(err.msg, "archive format version 7 is newer than this lmz supports (2)"));
 
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_u64_attr(p, "arith_version", LMZ_ARITH_VERSION + 1);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_VERSION);
 
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_str_attr(p, "checksum", "CRC32C");
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_VERSION);
 
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_str_attr(p, "format", "zip");
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_NOT_ARCHIVE);
 
@@ -755,24 +740,24 @@ static void test_tampered_header(void)
     uint64_t values[] = {1ull << 40, UINT64_MAX, 3, 0};
     for (size_t c = 0; c < 4; c++) {
         for (size_t v = 0; v < 4; v++) {
-            copy_file(good, p);
+            tu_copy_file(good, p, SIZE_MAX);
             set_u64_attr(p, counts[c], values[v]);
             CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
         }
     }
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_u64_attr(p, "chunks_per_block", 5000);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_u64_attr(p, "chunk_size", 0);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_str_attr(p, "model_hash", "xyz");
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_u64_attr(p, "index_xxh64", 42);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     set_u64_attr(p, "members_xxh64", 42);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
     CHECK(strstr(err.msg, "member table checksum mismatch") != NULL);
@@ -817,31 +802,31 @@ static void test_hostile_members(void)
     lmz_afile_close(a);
 
     lmz_member m[2] = {{"ok", 0, 10, 0644}, {"../../etc/passwd", 10, raw - 10, 0644}};
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_UNSAFE_NAME);
     CHECK(strstr(err.msg, "../../etc/passwd") != NULL);
 
     m[1].name = "bad\nname";
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_UNSAFE_NAME);
     CHECK(strchr(err.msg, '\n') == NULL);
 
     m[1].name = "fine";
     m[1].offset = 11; /* a gap */
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
 
     m[1].offset = 10;
     m[1].size = raw; /* past the end */
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
 
     m[1].size = raw - 10; /* and now all is well */
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     CHECK_EQ_INT(open_status(p, &err), LMZ_OK);
 
@@ -850,19 +835,19 @@ static void test_hostile_members(void)
     poke_dataset(p, "members", 8, &huge, 4); /* row 0 name_len */
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
     CHECK(strstr(err.msg, "member 0") != NULL);
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     uint64_t far = 1ull << 60;
     poke_dataset(p, "members", 32, &far, 8); /* row 1 name_offset */
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
     /* A damaged name byte: the checksum. */
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     poke_dataset(p, "member_names", 1, "X", 1);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
     CHECK(strstr(err.msg, "member table checksum mismatch") != NULL);
     /* A NUL inside a name. */
-    copy_file(good, p);
+    tu_copy_file(good, p, SIZE_MAX);
     replace_members(p, m, 2);
     poke_dataset(p, "member_names", 1, "", 1);
     CHECK_EQ_INT(open_status(p, &err), LMZ_ERR_CORRUPT_INDEX);
@@ -870,11 +855,7 @@ static void test_hostile_members(void)
 
 int main(void)
 {
-    dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    dir = tu_test_dir();
     test_round_trip();
     test_format_version();
     test_embedded_model();

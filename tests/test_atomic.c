@@ -205,11 +205,7 @@ static void test_stale(const char *top)
 
 int main(void)
 {
-    char *dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    char *dir = tu_test_dir();
     test_names();
     test_commit_and_refuse(dir);
     test_modes(dir);

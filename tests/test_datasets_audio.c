@@ -108,18 +108,6 @@ static int write_flac(const char *path, const int16_t *s, size_t n, unsigned cha
     return ok;
 }
 
-static void truncate_copy(const char *from, const char *to, size_t keep)
-{
-    size_t n;
-    uint8_t *b = tu_read_file(from, &n);
-    FILE *f = fopen(to, "wb");
-    if (b && f)
-        fwrite(b, 1, keep < n ? keep : n, f);
-    if (f)
-        fclose(f);
-    free(b);
-}
-
 /* The edge values of the 16-to-8-bit map, by hand: -32768 >> 8 = -128, +128
  * = 0; -1 >> 8 = -1 (arithmetic), + 128 = 127; 0 -> 128; 255 >> 8 = 0 -> 128;
  * 256 >> 8 = 1 -> 129; 32767 >> 8 = 127 -> 255. */
@@ -222,17 +210,17 @@ static void test_wav_truncated(const char *dir)
     lmz_err e;
     const char *one[] = {cut};
     /* Inside the samples: the data chunk promises more than the file has. */
-    truncate_copy(full, cut, 3000);
+    tu_copy_file(full, cut, 3000);
     CHECK_EQ_INT(prep_audio(one, 1, &m, &in, &e), LMZ_ERR_TRUNCATED);
     CHECK(strstr(e.msg, "truncated WAV") != NULL);
     CHECK(strstr(e.msg, "cut.wav") != NULL);
     free(m.p);
     /* Inside the header. */
-    truncate_copy(full, cut, 30);
+    tu_copy_file(full, cut, 30);
     CHECK_EQ_INT(prep_audio(one, 1, &m, &in, &e), LMZ_ERR_TRUNCATED);
     CHECK(strstr(e.msg, "truncated") != NULL);
     free(m.p);
-    truncate_copy(full, cut, 8);
+    tu_copy_file(full, cut, 8);
     CHECK_EQ_INT(prep_audio(one, 1, &m, &in, &e), LMZ_ERR_TRUNCATED);
     free(m.p);
 }
@@ -265,12 +253,12 @@ static void test_flac(const char *dir)
     /* Cut in the middle of the frames. */
     size_t n;
     free(tu_read_file(p, &n));
-    truncate_copy(p, cut, n / 2);
+    tu_copy_file(p, cut, n / 2);
     const char *c1[] = {cut};
     CHECK_EQ_INT(prep_audio(c1, 1, &m, &in, &e), LMZ_ERR_TRUNCATED);
     CHECK(strstr(e.msg, "truncated FLAC") != NULL);
     free(m.p);
-    truncate_copy(p, cut, 20);
+    tu_copy_file(p, cut, 20);
     CHECK_EQ_INT(prep_audio(c1, 1, &m, &in, &e), LMZ_ERR_TRUNCATED);
     free(m.p);
 
@@ -324,11 +312,7 @@ static void test_limit(const char *dir)
 
 int main(void)
 {
-    char *dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    char *dir = tu_test_dir();
     test_map();
     test_wav(dir);
     test_wav_rejected(dir);

@@ -118,18 +118,6 @@ static uint8_t *decode_jpeg_rgb(const char *path, uint32_t *w, uint32_t *h)
     return img;
 }
 
-static void truncate_copy(const char *from, const char *to, size_t keep)
-{
-    size_t n;
-    uint8_t *b = tu_read_file(from, &n);
-    FILE *f = fopen(to, "wb");
-    if (b && f)
-        fwrite(b, 1, keep < n ? keep : n, f);
-    if (f)
-        fclose(f);
-    free(b);
-}
-
 /* ---- pixel formulas ---- */
 
 /* R = x, G = y, B = 100: gray = (x + y + 100) / 3, easy to do by hand. */
@@ -172,6 +160,47 @@ static void px_cmyk(uint32_t x, uint32_t y, uint8_t *p)
 
 /* ---- tests ---- */
 
+/* One image through the dataset code: its file, the bytes and info that
+ * lmz_ds_prepare_file gives, the error. */
+typedef struct {
+    char path[512];
+    tu_membuf m;
+    lmz_ds_info in;
+    lmz_err e;
+} img_case;
+
+static lmz_status png_case(img_case *c, const char *dir, const char *name, uint32_t w, uint32_t h,
+                           int color, int depth, pixel_fn fn)
+{
+    snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
+    CHECK(write_png(c->path, w, h, color, depth, fn));
+    return prep_image(c->path, &c->m, &c->in, &c->e);
+}
+
+static lmz_status jpeg_case(img_case *c, const char *dir, const char *name, uint32_t w,
+                            uint32_t h, J_COLOR_SPACE space, pixel_fn fn)
+{
+    snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
+    CHECK(write_jpeg(c->path, w, h, space, fn));
+    return prep_image(c->path, &c->m, &c->in, &c->e);
+}
+
+/* The first keep bytes (0: half) of dir/from as dir/to. */
+static lmz_status cut_case(img_case *c, const char *dir, const char *from, const char *to,
+                           size_t keep)
+{
+    char full[512];
+    snprintf(full, sizeof full, "%s/%s", dir, from);
+    snprintf(c->path, sizeof c->path, "%s/%s", dir, to);
+    if (!keep) {
+        size_t n = 0;
+        free(tu_read_file(full, &n));
+        keep = n / 2;
+    }
+    tu_copy_file(full, c->path, keep);
+    return prep_image(c->path, &c->m, &c->in, &c->e);
+}
+
 static void test_gray_mean(void)
 {
     CHECK_EQ_INT(lmz_ds_gray(0, 0, 0), 0);
@@ -185,22 +214,17 @@ static void test_gray_mean(void)
  * cropped), 70 / 32 = 2 bands (6 rows cropped): 4 patches, 8192 bytes. */
 static void test_png_rgb_patches(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/rgb.png", dir);
-    CHECK(write_png(path, 129, 70, PNG_COLOR_TYPE_RGB, 8, px_rgb_xy));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(m.n, 4 * 2048);
-    CHECK(!strcmp(in.format, "png"));
-    CHECK_EQ_INT(in.width, 129);
-    CHECK_EQ_INT(in.height, 70);
-    CHECK_EQ_INT(in.patches_x, 2);
-    CHECK_EQ_INT(in.patches_y, 2);
-    CHECK_EQ_INT(in.bytes, 8192);
-    if (m.n == 4 * 2048) {
-        const uint8_t *p0 = m.p, *p1 = m.p + 2048, *p2 = m.p + 4096, *p3 = m.p + 6144;
+    img_case im;
+    CHECK_EQ_INT(png_case(&im, dir, "rgb.png", 129, 70, PNG_COLOR_TYPE_RGB, 8, px_rgb_xy), LMZ_OK);
+    CHECK_EQ_INT(im.m.n, 4 * 2048);
+    CHECK(!strcmp(im.in.format, "png"));
+    CHECK_EQ_INT(im.in.width, 129);
+    CHECK_EQ_INT(im.in.height, 70);
+    CHECK_EQ_INT(im.in.patches_x, 2);
+    CHECK_EQ_INT(im.in.patches_y, 2);
+    CHECK_EQ_INT(im.in.bytes, 8192);
+    if (im.m.n == 4 * 2048) {
+        const uint8_t *p0 = im.m.p, *p1 = im.m.p + 2048, *p2 = im.m.p + 4096, *p3 = im.m.p + 6144;
         /* Patch 0, first row (y 0, x 0..63): (x + 100) / 3. */
         static const uint8_t row0[] = {33, 33, 34, 34, 34, 35, 35, 35, 36, 36};
         for (int i = 0; i < 10; i++)
@@ -221,179 +245,137 @@ static void test_png_rgb_patches(const char *dir)
             for (int r = 0; r < 32; r++)
                 for (int c = 0; c < 64; c++) {
                     int x = (pi % 2) * 64 + c, y = (pi / 2) * 32 + r;
-                    bad += m.p[pi * 2048 + r * 64 + c] != (x + y + 100) / 3;
+                    bad += im.m.p[pi * 2048 + r * 64 + c] != (x + y + 100) / 3;
                 }
         CHECK_EQ_INT(bad, 0);
     }
-    free(m.p);
+    free(im.m.p);
 }
 
 /* Gray PNG: the values as they are. 64 x 32 is exactly one patch. */
 static void test_png_gray(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/gray.png", dir);
-    CHECK(write_png(path, 64, 32, PNG_COLOR_TYPE_GRAY, 8, px_gray_xy));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(m.n, 2048);
-    CHECK_EQ_INT(in.channels, 1);
-    if (m.n == 2048) {
-        CHECK_EQ_INT(m.p[0], 0);
-        CHECK_EQ_INT(m.p[1], 4);
-        CHECK_EQ_INT(m.p[63], 252);
-        CHECK_EQ_INT(m.p[64], 1);     /* y 1 */
-        CHECK_EQ_INT(m.p[65], 5);
-        CHECK_EQ_INT(m.p[2047], 27);  /* (4*63 + 31) & 255 */
+    img_case im;
+    CHECK_EQ_INT(png_case(&im, dir, "gray.png", 64, 32, PNG_COLOR_TYPE_GRAY, 8, px_gray_xy),
+                 LMZ_OK);
+    CHECK_EQ_INT(im.m.n, 2048);
+    CHECK_EQ_INT(im.in.channels, 1);
+    if (im.m.n == 2048) {
+        CHECK_EQ_INT(im.m.p[0], 0);
+        CHECK_EQ_INT(im.m.p[1], 4);
+        CHECK_EQ_INT(im.m.p[63], 252);
+        CHECK_EQ_INT(im.m.p[64], 1);     /* y 1 */
+        CHECK_EQ_INT(im.m.p[65], 5);
+        CHECK_EQ_INT(im.m.p[2047], 27);  /* (4*63 + 31) & 255 */
     }
-    free(m.p);
+    free(im.m.p);
 
     /* 16-bit gray keeps the high byte. */
-    snprintf(path, sizeof path, "%s/gray16.png", dir);
-    CHECK(write_png(path, 64, 32, PNG_COLOR_TYPE_GRAY, 16, px_gray16));
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(m.n, 2048);
-    if (m.n == 2048) {
-        CHECK_EQ_INT(m.p[0], 0x12);       /* 0x1234 */
-        CHECK_EQ_INT(m.p[1], 0x13);       /* 0x1334 */
-        CHECK_EQ_INT(m.p[6], 0x18);       /* 0x1834 */
-        CHECK_EQ_INT(m.p[7], 0x12);       /* x 7: x % 7 = 0 */
-        CHECK_EQ_INT(m.p[64 * 31 + 6], 0x18); /* 0x1834 + 31 = 0x1853 */
+    CHECK_EQ_INT(png_case(&im, dir, "gray16.png", 64, 32, PNG_COLOR_TYPE_GRAY, 16, px_gray16),
+                 LMZ_OK);
+    CHECK_EQ_INT(im.m.n, 2048);
+    if (im.m.n == 2048) {
+        CHECK_EQ_INT(im.m.p[0], 0x12);       /* 0x1234 */
+        CHECK_EQ_INT(im.m.p[1], 0x13);       /* 0x1334 */
+        CHECK_EQ_INT(im.m.p[6], 0x18);       /* 0x1834 */
+        CHECK_EQ_INT(im.m.p[7], 0x12);       /* x 7: x % 7 = 0 */
+        CHECK_EQ_INT(im.m.p[64 * 31 + 6], 0x18); /* 0x1834 + 31 = 0x1853 */
     }
-    free(m.p);
+    free(im.m.p);
 }
 
 /* Too small for one patch: no bytes, no error. */
 static void test_png_small(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/small.png", dir);
-    CHECK(write_png(path, 63, 100, PNG_COLOR_TYPE_GRAY, 8, px_gray_xy));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(m.n, 0);
-    CHECK_EQ_INT(in.width, 63);
-    free(m.p);
-    snprintf(path, sizeof path, "%s/short.png", dir);
-    CHECK(write_png(path, 200, 31, PNG_COLOR_TYPE_RGB, 8, px_rgb_xy));
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(m.n, 0);
-    free(m.p);
+    img_case im;
+    CHECK_EQ_INT(png_case(&im, dir, "small.png", 63, 100, PNG_COLOR_TYPE_GRAY, 8, px_gray_xy),
+                 LMZ_OK);
+    CHECK_EQ_INT(im.m.n, 0);
+    CHECK_EQ_INT(im.in.width, 63);
+    free(im.m.p);
+    CHECK_EQ_INT(png_case(&im, dir, "short.png", 200, 31, PNG_COLOR_TYPE_RGB, 8, px_rgb_xy),
+                 LMZ_OK);
+    CHECK_EQ_INT(im.m.n, 0);
+    free(im.m.p);
 }
 
 static void test_png_truncated(const char *dir)
 {
-    char full[512], cut[512];
-    snprintf(full, sizeof full, "%s/rgb.png", dir);
-    snprintf(cut, sizeof cut, "%s/cut.png", dir);
-    size_t n;
-    free(tu_read_file(full, &n));
-    truncate_copy(full, cut, n / 2);
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(cut, &m, &in, &e), LMZ_ERR_TRUNCATED);
-    CHECK(strstr(e.msg, "truncated PNG") != NULL);
-    CHECK(strstr(e.msg, "cut.png") != NULL);
-    free(m.p);
+    img_case im;
+    CHECK_EQ_INT(cut_case(&im, dir, "rgb.png", "cut.png", 0), LMZ_ERR_TRUNCATED);
+    CHECK(strstr(im.e.msg, "truncated PNG") != NULL);
+    CHECK(strstr(im.e.msg, "cut.png") != NULL);
+    free(im.m.p);
 }
 
 /* A flat gray JPEG at quality 100 decodes exactly. */
 static void test_jpeg_flat_gray(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/flat.jpg", dir);
-    CHECK(write_jpeg(path, 130, 64, JCS_GRAYSCALE, px_flat77));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK(!strcmp(in.format, "jpeg"));
-    CHECK_EQ_INT(in.channels, 1);
-    CHECK_EQ_INT(m.n, 4 * 2048); /* 2 x 2 patches */
+    img_case im;
+    CHECK_EQ_INT(jpeg_case(&im, dir, "flat.jpg", 130, 64, JCS_GRAYSCALE, px_flat77), LMZ_OK);
+    CHECK(!strcmp(im.in.format, "jpeg"));
+    CHECK_EQ_INT(im.in.channels, 1);
+    CHECK_EQ_INT(im.m.n, 4 * 2048); /* 2 x 2 patches */
     int bad = 0;
-    for (size_t i = 0; i < m.n; i++)
-        bad += m.p[i] != 77;
+    for (size_t i = 0; i < im.m.n; i++)
+        bad += im.m.p[i] != 77;
     CHECK_EQ_INT(bad, 0);
-    free(m.p);
+    free(im.m.p);
 }
 
 /* Color JPEG: the mean of libjpeg's own RGB decode (not its luminance gray),
  * cut into patches in the right order. */
 static void test_jpeg_rgb_structure(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/tex.jpg", dir);
-    CHECK(write_jpeg(path, 201, 99, JCS_RGB, px_texture));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(in.width, 201);
-    CHECK_EQ_INT(in.height, 99);
-    CHECK_EQ_INT(in.channels, 3);
-    CHECK_EQ_INT(m.n, 3 * 3 * 2048); /* 201/64 = 3 across, 99/32 = 3 down */
+    img_case im;
+    CHECK_EQ_INT(jpeg_case(&im, dir, "tex.jpg", 201, 99, JCS_RGB, px_texture), LMZ_OK);
+    CHECK_EQ_INT(im.in.width, 201);
+    CHECK_EQ_INT(im.in.height, 99);
+    CHECK_EQ_INT(im.in.channels, 3);
+    CHECK_EQ_INT(im.m.n, 3 * 3 * 2048); /* 201/64 = 3 across, 99/32 = 3 down */
     uint32_t w, h;
-    uint8_t *rgb = decode_jpeg_rgb(path, &w, &h);
+    uint8_t *rgb = decode_jpeg_rgb(im.path, &w, &h);
     CHECK(rgb != NULL);
-    if (rgb && m.n == 9 * 2048) {
+    if (rgb && im.m.n == 9 * 2048) {
         int bad = 0;
         for (int pi = 0; pi < 9; pi++)
             for (int r = 0; r < 32; r++)
                 for (int c = 0; c < 64; c++) {
                     size_t x = (size_t)(pi % 3) * 64 + c, y = (size_t)(pi / 3) * 32 + r;
                     const uint8_t *p = rgb + (y * w + x) * 3;
-                    bad += m.p[pi * 2048 + r * 64 + c] != (p[0] + p[1] + p[2]) / 3;
+                    bad += im.m.p[pi * 2048 + r * 64 + c] != (p[0] + p[1] + p[2]) / 3;
                 }
         CHECK_EQ_INT(bad, 0);
     }
     free(rgb);
-    free(m.p);
+    free(im.m.p);
 }
 
 /* CMYK as Adobe writes it: R = C*K/255 = 200, G = 128*200/255 = 100, B = 0;
  * gray (200 + 100 + 0) / 3 = 100. Flat, so exact at quality 100. */
 static void test_jpeg_cmyk(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/cmyk.jpg", dir);
-    CHECK(write_jpeg(path, 64, 32, JCS_CMYK, px_cmyk));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
-    CHECK_EQ_INT(prep_image(path, &m, &in, &e), LMZ_OK);
-    CHECK_EQ_INT(m.n, 2048);
-    if (m.n == 2048) {
-        CHECK_EQ_INT(m.p[0], 100);
-        CHECK_EQ_INT(m.p[2047], 100);
+    img_case im;
+    CHECK_EQ_INT(jpeg_case(&im, dir, "cmyk.jpg", 64, 32, JCS_CMYK, px_cmyk), LMZ_OK);
+    CHECK_EQ_INT(im.m.n, 2048);
+    if (im.m.n == 2048) {
+        CHECK_EQ_INT(im.m.p[0], 100);
+        CHECK_EQ_INT(im.m.p[2047], 100);
     }
-    free(m.p);
+    free(im.m.p);
 }
 
 static void test_jpeg_truncated(const char *dir)
 {
-    char full[512], cut[512];
-    snprintf(full, sizeof full, "%s/tex.jpg", dir);
-    snprintf(cut, sizeof cut, "%s/cut.jpg", dir);
-    size_t n;
-    free(tu_read_file(full, &n));
-    tu_membuf m;
-    lmz_ds_info in;
-    lmz_err e;
+    img_case im;
     /* Cut in the middle of the image data, and inside the header. */
-    truncate_copy(full, cut, n / 2);
-    CHECK_EQ_INT(prep_image(cut, &m, &in, &e), LMZ_ERR_TRUNCATED);
-    CHECK(strstr(e.msg, "truncated JPEG") != NULL);
-    CHECK(strstr(e.msg, "cut.jpg") != NULL);
-    free(m.p);
-    truncate_copy(full, cut, 100);
-    CHECK(prep_image(cut, &m, &in, &e) != LMZ_OK);
-    CHECK(strstr(e.msg, "cut.jpg") != NULL);
-    free(m.p);
+    CHECK_EQ_INT(cut_case(&im, dir, "tex.jpg", "cut.jpg", 0), LMZ_ERR_TRUNCATED);
+    CHECK(strstr(im.e.msg, "truncated JPEG") != NULL);
+    CHECK(strstr(im.e.msg, "cut.jpg") != NULL);
+    free(im.m.p);
+    CHECK(cut_case(&im, dir, "tex.jpg", "cut.jpg", 100) != LMZ_OK);
+    CHECK(strstr(im.e.msg, "cut.jpg") != NULL);
+    free(im.m.p);
 }
 
 static void test_not_an_image(const char *dir)
@@ -436,11 +418,7 @@ static void test_patcher_limit(void)
 
 int main(void)
 {
-    char *dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    char *dir = tu_test_dir();
     test_gray_mean();
     test_png_rgb_patches(dir);
     test_png_gray(dir);

@@ -79,21 +79,12 @@ static void check_archive_decodes(const char *archive, const uint8_t *want, size
     char *tmp = tu_mkdtemp();
     char out[1200];
     snprintf(out, sizeof out, "%s/out.bin", tmp);
-    lmz_decompress_opts o;
-    memset(&o, 0, sizeof o);
-    o.c.nthreads = 2;
-    o.archive = archive;
-    o.output = out;
     lmz_err err;
-    lmz_err_clear(&err);
-    lmz_status rc = lmz_decompress(&o, NULL, &err);
+    lmz_status rc = tu_decompress_one(archive, out, &err);
     if (rc)
         fprintf(stderr, "decompress %s: %s\n", archive, err.msg);
     CHECK_EQ_INT(rc, LMZ_OK);
-    size_t got_n = 0;
-    uint8_t *got = tu_read_file(out, &got_n);
-    CHECK(got && got_n == n && memcmp(got, want, n) == 0);
-    free(got);
+    CHECK(tu_file_equals(out, want, n));
     tu_rmtree(tmp);
     free(tmp);
 }
@@ -132,17 +123,9 @@ static void check_recompress_payload(const char *golden, const char *input, cons
     char *tmp = tu_mkdtemp();
     char out[1200];
     snprintf(out, sizeof out, "%s/re.lmz", tmp);
-    lmz_compress_opts o;
-    memset(&o, 0, sizeof o);
-    o.c.nthreads = 2;
-    o.c.model_spec = model;
-    o.inputs = &input;
-    o.ninputs = 1;
-    o.output = out;
-    o.codec = LMZ_CODEC_LM; /* format 1: the model only, as these were made */
     lmz_err err;
-    lmz_err_clear(&err);
-    lmz_status rc = lmz_compress(&o, NULL, &err);
+    /* LMZ_CODEC_LM: format 1, the model only, as these were made */
+    lmz_status rc = tu_compress_one(input, out, model, LMZ_CODEC_LM, NULL, &err);
     if (rc)
         fprintf(stderr, "compress: %s\n", err.msg);
     CHECK_EQ_INT(rc, LMZ_OK);

@@ -11,17 +11,6 @@
  * updated. */
 static const char GOLDEN_RANDOM_TINY_SEED1[] = "e8fe2c20e8275fdb2025023d4ecec5ae";
 
-static lmz_model *make_random(const char *preset, uint64_t seed)
-{
-    lmz_config cfg;
-    if (lmz_config_preset(preset, &cfg) != 0)
-        return NULL;
-    lmz_model *m = lmz_model_alloc(&cfg);
-    if (m)
-        lmz_model_init_random(m, seed);
-    return m;
-}
-
 static void test_presets(void)
 {
     lmz_config c;
@@ -89,7 +78,7 @@ static void test_alloc_free(void)
     m->layers[1].ff1.w = malloc(8);
     lmz_model_free(m);
 
-    lmz_model *r = make_random("tiny", 1);
+    lmz_model *r = tu_model_random("tiny", 1);
     CHECK(r != NULL);
     lmz_err err;
     CHECK_EQ_INT(lmz_model_validate(r, &err), LMZ_OK);
@@ -125,7 +114,7 @@ static bytes serialize(const lmz_model *m)
 
 static void test_serialization(void)
 {
-    lmz_model *m = make_random("tiny", 1);
+    lmz_model *m = tu_model_random("tiny", 1);
     bytes b = serialize(m);
     const size_t d = 16, f = 64;
     const size_t lin = 3 * d * d + 3 * 3 * d * 4 + d * d + 3 * d * 4 + f * d + 3 * f * 4 +
@@ -190,7 +179,7 @@ static void each_linear(lmz_model *m, lmz_linear *l, const uint8_t h0[16], int *
 
 static void test_hash_covers_every_byte(void)
 {
-    lmz_model *m = make_random("tiny", 7);
+    lmz_model *m = tu_model_random("tiny", 7);
     uint8_t h0[16];
     memcpy(h0, m->hash, 16);
     int misses = 0;
@@ -225,7 +214,7 @@ static void test_hash_covers_every_byte(void)
 
 static void test_golden_hash(void)
 {
-    lmz_model *m = make_random("tiny", 1);
+    lmz_model *m = tu_model_random("tiny", 1);
     char hex[33];
     lmz_model_hash_hex(m, hex);
     printf("random tiny seed 1: %s\n", hex);
@@ -233,11 +222,11 @@ static void test_golden_hash(void)
     CHECK(strcmp(hex, GOLDEN_RANDOM_TINY_SEED1) == 0);
 
     /* deterministic, and the seed matters */
-    lmz_model *again = make_random("tiny", 1);
+    lmz_model *again = tu_model_random("tiny", 1);
     CHECK(memcmp(m->hash, again->hash, 16) == 0);
-    lmz_model *other = make_random("tiny", 2);
+    lmz_model *other = tu_model_random("tiny", 2);
     CHECK(memcmp(m->hash, other->hash, 16) != 0);
-    lmz_model *big = make_random("200k", 1);
+    lmz_model *big = tu_model_random("200k", 1);
     CHECK(big != NULL);
     CHECK(memcmp(m->hash, big->hash, 16) != 0);
     lmz_model_hash_hex(big, hex);
@@ -273,7 +262,7 @@ static void test_golden_hash(void)
 
 static void test_model_validate(void)
 {
-    lmz_model *m = make_random("200k", 3);
+    lmz_model *m = tu_model_random("200k", 3);
     const lmz_status inval = LMZ_ERR_MODEL_INVALID;
     CHECK_EQ_INT(lmz_model_validate(m, NULL), LMZ_OK);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lmz_modelfile.h"
+#include "testh5.h"
 #include "testutil.h"
 
 static char *dir;
@@ -132,25 +133,9 @@ static void nudge_byte(const char *path, uint64_t off)
     close(fd);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    size_t n = 0;
-    uint8_t *b = tu_read_file(from, &n);
-    FILE *f = fopen(to, "wb");
-    if (b && f)
-        fwrite(b, 1, n, f);
-    if (f)
-        fclose(f);
-    free(b);
-}
-
 static void set_attr_i32(const char *path, const char *name, int32_t v)
 {
-    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    H5Awrite(a, H5T_NATIVE_INT32, &v);
-    H5Aclose(a);
-    H5Fclose(f);
+    tu_h5_set_attr(path, name, H5T_NATIVE_INT32, &v);
 }
 
 static void test_damaged(void)
@@ -164,7 +149,7 @@ static void test_damaged(void)
 
     static const char *const tensors[] = {"emb", "layers/0/qkv/w", "head/w"};
     for (int t = 0; t < 3; t++) {
-        copy_file(good, path_in("bad.lmzm", bad));
+        tu_copy_file(good, path_in("bad.lmzm", bad), SIZE_MAX);
         haddr_t off = dataset_offset(bad, tensors[t]);
         CHECK(off != HADDR_UNDEF);
         nudge_byte(bad, off + 7);
@@ -178,22 +163,22 @@ static void test_damaged(void)
     static const char *const dims[] = {"d_model", "d_ff", "n_layers", "n_heads"};
     static const int32_t values[] = {32, 128, 2, 4};
     for (int k = 0; k < 4; k++) {
-        copy_file(good, bad);
+        tu_copy_file(good, bad, SIZE_MAX);
         set_attr_i32(bad, dims[k], values[k]);
         CHECK_EQ_INT(lmz_model_load(bad, &got, &err), LMZ_ERR_MODEL_INVALID);
     }
     /* Absurd sizes are refused before anything is allocated. */
-    copy_file(good, bad);
+    tu_copy_file(good, bad, SIZE_MAX);
     set_attr_i32(bad, "d_model", 1 << 30);
     CHECK_EQ_INT(lmz_model_load(bad, &got, &err), LMZ_ERR_MODEL_INVALID);
-    copy_file(good, bad);
+    tu_copy_file(good, bad, SIZE_MAX);
     set_attr_i32(bad, "n_layers", -1);
     CHECK_EQ_INT(lmz_model_load(bad, &got, &err), LMZ_ERR_MODEL_INVALID);
     /* Newer versions. */
-    copy_file(good, bad);
+    tu_copy_file(good, bad, SIZE_MAX);
     set_attr_i32(bad, "format_version", 2);
     CHECK_EQ_INT(lmz_model_load(bad, &got, &err), LMZ_ERR_VERSION);
-    copy_file(good, bad);
+    tu_copy_file(good, bad, SIZE_MAX);
     set_attr_i32(bad, "arith_version", 99);
     CHECK_EQ_INT(lmz_model_load(bad, &got, &err), LMZ_ERR_VERSION);
     /* Truncated, foreign, missing. */

@@ -317,11 +317,7 @@ static void test_cli(const char *dir)
 
 int main(void)
 {
-    char *dir = tu_mkdtemp();
-    if (!dir) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
-    }
+    char *dir = tu_test_dir();
     test_kinds();
     test_sink_limit();
     test_text(dir);

@@ -43,62 +43,75 @@ static void fill8(int8_t *p, size_t n, int mode, uint64_t *st)
 
 /* ---- the kernels ---- */
 
-static void test_dots(const lmz_cpu_kern *k)
+/* The operands of a dots case in the given mode (see fill8): w is out x in;
+ * mode 2 puts +127 weights against -127 inputs: the most negative sum. */
+static void fill_dots(int8_t *w, size_t wn, int8_t *q, size_t qn, int mode, uint64_t *st)
+{
+    fill8(w, wn, mode, st);
+    fill8(q, qn, mode, st);
+    if (mode == 2)
+        memset(q, 0x81, qn);
+}
+
+/* Every mode, every out of outs, every in of the input sizes (ragged and
+ * SIMD-aligned), one seeded stream: check(k, out, in, mode, st). */
+typedef void (*dots_check)(const lmz_cpu_kern *k, int out, int in, int mode, uint64_t *st);
+static void dots_sweep(const lmz_cpu_kern *k, const int *outs, size_t nouts, uint64_t seed,
+                       dots_check check)
+{
+    static const int ins[] = {1, 16, 31, 32, 33, 64, 100, 256, 4096};
+    uint64_t st = seed;
+    for (int mode = 0; mode < 4; mode++)
+        for (size_t a = 0; a < nouts; a++)
+            for (size_t b = 0; b < sizeof ins / sizeof ins[0]; b++)
+                check(k, outs[a], ins[b], mode, &st);
+}
+
+static void dots_case(const lmz_cpu_kern *k, int out, int in, int mode, uint64_t *st)
 {
     static int8_t w[256 * 4096], q[4096];
     static int32_t want[256], got[256];
-    const int outs[] = {1, 3, 8, 9, 17, 64, 256};
-    const int ins[] = {1, 16, 31, 32, 33, 64, 100, 256, 4096};
-    uint64_t st = 7;
-    for (int mode = 0; mode < 4; mode++)
-        for (size_t a = 0; a < sizeof outs / sizeof outs[0]; a++)
-            for (size_t b = 0; b < sizeof ins / sizeof ins[0]; b++) {
-                const int out = outs[a], in = ins[b];
-                fill8(w, (size_t)out * in, mode, &st);
-                fill8(q, (size_t)in, mode, &st);
-                if (mode == 2) /* +127 weights against -127 inputs: the most negative sum */
-                    memset(q, 0x81, (size_t)in);
-                lmz_dots_scalar(w, out, in, q, want);
-                k->dots(w, out, in, q, got);
-                if (memcmp(want, got, (size_t)out * sizeof *got) != 0) {
-                    fprintf(stderr, "%s dots out %d in %d mode %d differ\n", k->name, out, in,
-                            mode);
-                    tu_failures++;
-                }
-            }
+    fill_dots(w, (size_t)out * in, q, (size_t)in, mode, st);
+    lmz_dots_scalar(w, out, in, q, want);
+    k->dots(w, out, in, q, got);
+    if (memcmp(want, got, (size_t)out * sizeof *got) != 0) {
+        fprintf(stderr, "%s dots out %d in %d mode %d differ\n", k->name, out, in, mode);
+        tu_failures++;
+    }
+}
+
+static void test_dots(const lmz_cpu_kern *k)
+{
+    static const int outs[] = {1, 3, 8, 9, 17, 64, 256};
+    dots_sweep(k, outs, sizeof outs / sizeof outs[0], 7, dots_case);
 }
 
 /* dots_many: 1 to LMZ_KV_MANY activation rows (and more, which the kernel
  * takes in groups), ragged sizes, each row against the scalar dots. */
-static void test_dots_many(const lmz_cpu_kern *k)
+static void dots_many_case(const lmz_cpu_kern *k, int out, int in, int mode, uint64_t *st)
 {
     enum { MAXR = LMZ_KV_MANY + 2, QS = 4096 + 8 };
     static int8_t w[256 * 4096], q[MAXR * QS];
     static int32_t want[256], got[MAXR * 300];
-    const int outs[] = {1, 3, 4, 5, 8, 9, 17, 64, 192, 256};
-    const int ins[] = {1, 16, 31, 32, 33, 64, 100, 256, 4096};
-    uint64_t st = 11;
-    for (int mode = 0; mode < 4; mode++)
-        for (size_t a = 0; a < sizeof outs / sizeof outs[0]; a++)
-            for (size_t b = 0; b < sizeof ins / sizeof ins[0]; b++) {
-                const int out = outs[a], in = ins[b];
-                fill8(w, (size_t)out * in, mode, &st);
-                fill8(q, sizeof q, mode, &st);
-                if (mode == 2) /* +127 weights against -127 inputs */
-                    memset(q, 0x81, sizeof q);
-                for (int nr = 1; nr <= MAXR; nr++) {
-                    memset(got, 0x55, sizeof got);
-                    k->dots_many(w, out, in, q, QS, nr, got, 300);
-                    for (int r = 0; r < nr; r++) {
-                        lmz_dots_scalar(w, out, in, q + (size_t)r * QS, want);
-                        if (memcmp(want, got + (size_t)r * 300, (size_t)out * sizeof *got) != 0) {
-                            fprintf(stderr, "%s dots_many out %d in %d rows %d mode %d: row %d differs\n",
-                                    k->name, out, in, nr, mode, r);
-                            tu_failures++;
-                        }
-                    }
-                }
+    fill_dots(w, (size_t)out * in, q, sizeof q, mode, st);
+    for (int nr = 1; nr <= MAXR; nr++) {
+        memset(got, 0x55, sizeof got);
+        k->dots_many(w, out, in, q, QS, nr, got, 300);
+        for (int r = 0; r < nr; r++) {
+            lmz_dots_scalar(w, out, in, q + (size_t)r * QS, want);
+            if (memcmp(want, got + (size_t)r * 300, (size_t)out * sizeof *got) != 0) {
+                fprintf(stderr, "%s dots_many out %d in %d rows %d mode %d: row %d differs\n",
+                        k->name, out, in, nr, mode, r);
+                tu_failures++;
             }
+        }
+    }
+}
+
+static void test_dots_many(const lmz_cpu_kern *k)
+{
+    static const int outs[] = {1, 3, 4, 5, 8, 9, 17, 64, 192, 256};
+    dots_sweep(k, outs, sizeof outs / sizeof outs[0], 11, dots_many_case);
 }
 
 /* The vector exp against lmz_expq for every x in [0, 65536), around and
@@ -124,49 +137,78 @@ static void test_expq(const lmz_cpu_kern *k)
     }
 }
 
+/* The operands of an attention case over n positions: keys and values of
+ * d bytes each (H heads of d / H) with their per-head scales, nq query rows
+ * of d bytes, the score scratch (nsc values) and two outputs of nq rows
+ * (reference and kernel, zeroed). */
+typedef struct {
+    int8_t *k8, *v8, *q8;
+    int32_t *ak, *av, *sc, *o1, *o2;
+} att_bufs;
+
+static att_bufs att_bufs_alloc(int n, int d, int H, int nq, int nsc)
+{
+    att_bufs b;
+    b.k8 = malloc((size_t)n * d);
+    b.v8 = malloc((size_t)n * d);
+    b.q8 = malloc((size_t)nq * d);
+    b.ak = malloc((size_t)n * H * sizeof *b.ak);
+    b.av = malloc((size_t)n * H * sizeof *b.av);
+    b.sc = malloc((size_t)nsc * sizeof *b.sc);
+    b.o1 = calloc((size_t)nq * d, sizeof *b.o1);
+    b.o2 = calloc((size_t)nq * d, sizeof *b.o2);
+    return b;
+}
+
+static void att_bufs_free(att_bufs *b)
+{
+    free(b->k8);
+    free(b->v8);
+    free(b->q8);
+    free(b->ak);
+    free(b->av);
+    free(b->sc);
+    free(b->o1);
+    free(b->o2);
+}
+
 /* One attend_row comparison over keys 0..i with the given operand mode. */
 static int attend_case(const lmz_cpu_kern *k, int dh, int H, int i, int e_h, int mode,
                        uint64_t *st)
 {
     const int d = dh * H, n = i + 1;
-    int8_t *k8 = malloc((size_t)n * d), *v8 = malloc((size_t)n * d), q8[LMZ_MAX_HEAD_DIM];
-    int32_t *ak = malloc((size_t)n * H * sizeof *ak), *av = malloc((size_t)n * H * sizeof *av);
-    int32_t *sc = malloc((size_t)n * sizeof *sc), out1[LMZ_MAX_HEAD_DIM], out2[LMZ_MAX_HEAD_DIM];
+    att_bufs b = att_bufs_alloc(n, d, H, 1, n);
     int64_t acc[LMZ_MAX_HEAD_DIM];
-    fill8(k8, (size_t)n * d, mode, st);
-    fill8(v8, (size_t)n * d, mode == 2 ? 1 : mode, st);
-    fill8(q8, (size_t)dh, mode, st);
+    fill8(b.k8, (size_t)n * d, mode, st);
+    fill8(b.v8, (size_t)n * d, mode == 2 ? 1 : mode, st);
+    fill8(b.q8, (size_t)dh, mode, st);
     for (int t = 0; t < n * H; t++) {
         switch (mode) {
         case 1: /* the largest weights e * av = 2^34 */
-            ak[t] = 1 << 18;
-            av[t] = 1 << 18;
+            b.ak[t] = 1 << 18;
+            b.av[t] = 1 << 18;
             break;
         case 2: /* smallest scales */
-            ak[t] = 1;
-            av[t] = 1;
+            b.ak[t] = 1;
+            b.av[t] = 1;
             break;
         default:
-            ak[t] = rand_in(st, 1, 1 << 18);
-            av[t] = rand_in(st, 1, 1 << 18);
+            b.ak[t] = rand_in(st, 1, 1 << 18);
+            b.av[t] = rand_in(st, 1, 1 << 18);
             break;
         }
     }
     const int32_t aq = mode == 1 ? 1 << 18 : mode == 2 ? 1 : rand_in(st, 1, 1 << 18);
     const int h = rand_in(st, 0, H - 1), off = h * dh;
-    lmz_attend_row(&(lmz_att_head){k8 + off, ak + h, v8 + off, av + h, d, H, dh, e_h}, q8, aq, i,
-                   &(lmz_att_scratch){sc, 0, acc}, out1);
-    k->attend_row(&(lmz_att_head){k8 + off, ak + h, v8 + off, av + h, d, H, dh, e_h}, q8, aq, i,
-                  &(lmz_att_scratch){sc, 0, acc}, out2);
-    const int bad = memcmp(out1, out2, (size_t)dh * sizeof *out1) != 0;
+    lmz_attend_row(&(lmz_att_head){b.k8 + off, b.ak + h, b.v8 + off, b.av + h, d, H, dh, e_h}, b.q8,
+                   aq, i, &(lmz_att_scratch){b.sc, 0, acc}, b.o1);
+    k->attend_row(&(lmz_att_head){b.k8 + off, b.ak + h, b.v8 + off, b.av + h, d, H, dh, e_h}, b.q8,
+                  aq, i, &(lmz_att_scratch){b.sc, 0, acc}, b.o2);
+    const int bad = memcmp(b.o1, b.o2, (size_t)dh * sizeof *b.o1) != 0;
     if (bad)
         fprintf(stderr, "%s attend dh %d H %d i %d e_h %d mode %d differ\n", k->name, dh, H, i,
                 e_h, mode);
-    free(k8);
-    free(v8);
-    free(ak);
-    free(av);
-    free(sc);
+    att_bufs_free(&b);
     return bad;
 }
 
@@ -203,42 +245,40 @@ static int window_case(const lmz_cpu_kern *k, int dh, int i, int e_h, int tight,
                        uint64_t *st)
 {
     const int n = i + 1;
-    int8_t *k8 = malloc((size_t)n * dh), *v8 = malloc((size_t)n * dh), q8[LMZ_MAX_HEAD_DIM];
-    int32_t *ak = malloc((size_t)n * sizeof *ak), *av = malloc((size_t)n * sizeof *av);
-    int32_t *sc = malloc((size_t)n * sizeof *sc), ref[LMZ_MAX_HEAD_DIM], got[LMZ_MAX_HEAD_DIM];
+    att_bufs b = att_bufs_alloc(n, dh, 1, 1, n);
     int32_t cut[LMZ_MAX_HEAD_DIM];
     int64_t acc[LMZ_MAX_HEAD_DIM];
     for (int c = 0; c < dh; c++) {
-        q8[c] = (int8_t)rand_in(st, tight ? 1 : -127, 127);
+        b.q8[c] = (int8_t)rand_in(st, tight ? 1 : -127, 127);
         if (tight && (tu_rand(st) & 1))
-            q8[c] = (int8_t)-q8[c];
+            b.q8[c] = (int8_t)-b.q8[c];
     }
     const int32_t aq = rand_in(st, 1 << 10, 1 << 16), ak0 = rand_in(st, 1 << 8, 1 << 14);
     for (int j = 0; j < n; j++) {
         for (int c = 0; c < dh; c++) {
-            k8[(size_t)j * dh + c] = tight ? (int8_t)(q8[c] < 0 ? -127 : 127)
-                                           : (int8_t)rand_in(st, -127, 127);
-            v8[(size_t)j * dh + c] = (int8_t)rand_in(st, -127, 127);
+            b.k8[(size_t)j * dh + c] =
+                tight ? (int8_t)(b.q8[c] < 0 ? -127 : 127) : (int8_t)rand_in(st, -127, 127);
+            b.v8[(size_t)j * dh + c] = (int8_t)rand_in(st, -127, 127);
         }
-        ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
-        av[j] = rand_in(st, 1, 1 << 18);
+        b.ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
+        b.av[j] = rand_in(st, 1, 1 << 18);
     }
-    lmz_attend_row(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h}, q8, aq, i,
-                   &(lmz_att_scratch){sc, 0, acc}, ref);
-    k->attend_row(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h}, q8, aq, i,
-                  &(lmz_att_scratch){sc, 0, acc}, got);
-    int bad = memcmp(ref, got, (size_t)dh * sizeof *ref) != 0;
+    lmz_attend_row(&(lmz_att_head){b.k8, b.ak, b.v8, b.av, dh, 1, dh, e_h}, b.q8, aq, i,
+                   &(lmz_att_scratch){b.sc, 0, acc}, b.o1);
+    k->attend_row(&(lmz_att_head){b.k8, b.ak, b.v8, b.av, dh, 1, dh, e_h}, b.q8, aq, i,
+                  &(lmz_att_scratch){b.sc, 0, acc}, b.o2);
+    int bad = memcmp(b.o1, b.o2, (size_t)dh * sizeof *b.o1) != 0;
     /* the window as attend_start derives it (for i >= 64) */
     const int64_t g = lmz_div_round((int64_t)aq << 20, 16129), lim = INT64_C(1) << 24;
     int32_t s = 0, l1 = 0, akmax = 1;
     for (int c = 0; c < dh; c++) {
-        s += (int32_t)q8[c] * k8[(size_t)i * dh + c];
-        l1 += abs(q8[c]);
+        s += (int32_t)b.q8[c] * b.k8[(size_t)i * dh + c];
+        l1 += abs(b.q8[c]);
     }
     for (int j = 0; j < n; j++)
-        akmax = ak[j] > akmax ? ak[j] : akmax;
+        akmax = b.ak[j] > akmax ? b.ak[j] : akmax;
     const int64_t sci = lmz_clamp64(
-        lmz_rshift_round(lmz_rshift_round((int64_t)s * ak[i], 12) * g, 20), -lim, lim);
+        lmz_rshift_round(lmz_rshift_round((int64_t)s * b.ak[i], 12) * g, 20), -lim, lim);
     int64_t u = lmz_rshift_round(lmz_rshift_round((int64_t)127 * l1 * akmax, 12) * g, 20);
     u = u < lim ? u : lim;
     const int64_t step = INT64_C(1) << (12 - e_h);
@@ -248,9 +288,9 @@ static int window_case(const lmz_cpu_kern *k, int dh, int i, int e_h, int tight,
         if (j0 == 0)
             continue;
         lmz_attend_row(
-            &(lmz_att_head){k8 + j0 * dh, ak + j0, v8 + j0 * dh, av + j0, dh, 1, dh, e_h}, q8, aq,
-            (int)(i - j0), &(lmz_att_scratch){sc, 0, acc}, cut);
-        const int same = memcmp(ref, cut, (size_t)dh * sizeof *ref) == 0;
+            &(lmz_att_head){b.k8 + j0 * dh, b.ak + j0, b.v8 + j0 * dh, b.av + j0, dh, 1, dh, e_h},
+            b.q8, aq, (int)(i - j0), &(lmz_att_scratch){b.sc, 0, acc}, cut);
+        const int same = memcmp(b.o1, cut, (size_t)dh * sizeof *b.o1) == 0;
         if (!wrong && !same)
             bad = 1; /* the window itself would drop a weight */
         if (wrong && !same)
@@ -259,11 +299,7 @@ static int window_case(const lmz_cpu_kern *k, int dh, int i, int e_h, int tight,
     if (bad)
         fprintf(stderr, "%s window dh %d i %d e_h %d tight %d differ\n", k->name, dh, i, e_h,
                 tight);
-    free(k8);
-    free(v8);
-    free(ak);
-    free(av);
-    free(sc);
+    att_bufs_free(&b);
     return bad;
 }
 
@@ -313,11 +349,8 @@ static int mq_window_case(const lmz_cpu_kern *k, int dh, int i0, int nq, int e_h
                           int *caught, uint64_t *st)
 {
     const int n = i0 + nq, ctx = n + 3;
-    int8_t *k8 = malloc((size_t)n * dh), *v8 = malloc((size_t)n * dh);
-    int8_t *q8 = malloc((size_t)nq * dh);
-    int32_t *ak = malloc((size_t)n * sizeof *ak), *av = malloc((size_t)n * sizeof *av);
-    int32_t *sc = malloc((size_t)LMZ_ATT_ROWS * ctx * sizeof *sc), aq[LMZ_ATT_ROWS];
-    int32_t *ref = malloc((size_t)nq * dh * sizeof *ref), *got = malloc((size_t)nq * dh * 4);
+    att_bufs b = att_bufs_alloc(n, dh, 1, nq, LMZ_ATT_ROWS * ctx);
+    int32_t aq[LMZ_ATT_ROWS];
     int32_t cut[LMZ_MAX_HEAD_DIM];
     int64_t acc[LMZ_MAX_HEAD_DIM];
     int8_t sign[LMZ_MAX_HEAD_DIM];
@@ -325,46 +358,46 @@ static int mq_window_case(const lmz_cpu_kern *k, int dh, int i0, int nq, int e_h
         sign[c] = (tu_rand(st) & 1) ? 1 : -1;
     for (int t = 0; t < nq; t++) {
         for (int c = 0; c < dh; c++)
-            q8[(size_t)t * dh + c] =
+            b.q8[(size_t)t * dh + c] =
                 tight ? (int8_t)(sign[c] * rand_in(st, 1, 127)) : (int8_t)rand_in(st, -127, 127);
         aq[t] = rand_in(st, 1 << 10, 1 << 16);
     }
     const int32_t ak0 = rand_in(st, 1 << 8, 1 << 14);
     for (int j = 0; j < n; j++) {
         for (int c = 0; c < dh; c++) {
-            k8[(size_t)j * dh + c] =
+            b.k8[(size_t)j * dh + c] =
                 tight ? (int8_t)(127 * sign[c]) : (int8_t)rand_in(st, -127, 127);
-            v8[(size_t)j * dh + c] = (int8_t)rand_in(st, -127, 127);
+            b.v8[(size_t)j * dh + c] = (int8_t)rand_in(st, -127, 127);
         }
-        ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
-        av[j] = rand_in(st, 1, 1 << 18);
+        b.ak[j] = tight ? ak0 : rand_in(st, 1, ak0);
+        b.av[j] = rand_in(st, 1, 1 << 18);
     }
-    lmz_attend_rows(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h},
-                    &(lmz_att_queries){q8, aq, dh, 1, i0, nq, ref, dh},
-                    &(lmz_att_scratch){sc, ctx, acc});
-    k->attend_rows(&(lmz_att_head){k8, ak, v8, av, dh, 1, dh, e_h},
-                   &(lmz_att_queries){q8, aq, dh, 1, i0, nq, got, dh},
-                   &(lmz_att_scratch){sc, ctx, acc});
-    int bad = memcmp(ref, got, (size_t)nq * dh * sizeof *ref) != 0;
+    lmz_attend_rows(&(lmz_att_head){b.k8, b.ak, b.v8, b.av, dh, 1, dh, e_h},
+                    &(lmz_att_queries){b.q8, aq, dh, 1, i0, nq, b.o1, dh},
+                    &(lmz_att_scratch){b.sc, ctx, acc});
+    k->attend_rows(&(lmz_att_head){b.k8, b.ak, b.v8, b.av, dh, 1, dh, e_h},
+                   &(lmz_att_queries){b.q8, aq, dh, 1, i0, nq, b.o2, dh},
+                   &(lmz_att_scratch){b.sc, ctx, acc});
+    int bad = memcmp(b.o1, b.o2, (size_t)nq * dh * sizeof *b.o1) != 0;
     int32_t akmax = 1;
     for (int j = 0; j < n; j++)
-        akmax = ak[j] > akmax ? ak[j] : akmax;
+        akmax = b.ak[j] > akmax ? b.ak[j] : akmax;
     for (int wrong = 0; wrong < 2; wrong++) {
         int64_t j0 = INT64_MAX;
         for (int t = 0; t < nq; t++) {
-            const int64_t f = mq_first(q8 + (size_t)t * dh, aq[t], k8, ak, akmax, i0 + t, dh, e_h,
-                                       wrong ? 32768 : 65536);
+            const int64_t f = mq_first(b.q8 + (size_t)t * dh, aq[t], b.k8, b.ak, akmax, i0 + t, dh,
+                                       e_h, wrong ? 32768 : 65536);
             j0 = f < j0 ? f : j0;
         }
         if (j0 == 0)
             continue;
         int same = 1;
         for (int t = 0; t < nq; t++) {
-            lmz_attend_row(
-                &(lmz_att_head){k8 + j0 * dh, ak + j0, v8 + j0 * dh, av + j0, dh, 1, dh, e_h},
-                q8 + (size_t)t * dh, aq[t], (int)(i0 + t - j0), &(lmz_att_scratch){sc, 0, acc},
-                cut);
-            same &= memcmp(ref + (size_t)t * dh, cut, (size_t)dh * sizeof *ref) == 0;
+            lmz_attend_row(&(lmz_att_head){b.k8 + j0 * dh, b.ak + j0, b.v8 + j0 * dh, b.av + j0, dh,
+                                           1, dh, e_h},
+                           b.q8 + (size_t)t * dh, aq[t], (int)(i0 + t - j0),
+                           &(lmz_att_scratch){b.sc, 0, acc}, cut);
+            same &= memcmp(b.o1 + (size_t)t * dh, cut, (size_t)dh * sizeof *b.o1) == 0;
         }
         if (!wrong && !same)
             bad = 1; /* the union window itself would drop a weight */
@@ -374,14 +407,7 @@ static int mq_window_case(const lmz_cpu_kern *k, int dh, int i0, int nq, int e_h
     if (bad)
         fprintf(stderr, "%s mq window dh %d i0 %d nq %d e_h %d tight %d differ\n", k->name, dh,
                 i0, nq, e_h, tight);
-    free(k8);
-    free(v8);
-    free(q8);
-    free(ak);
-    free(av);
-    free(sc);
-    free(ref);
-    free(got);
+    att_bufs_free(&b);
     return bad;
 }
 
@@ -411,20 +437,17 @@ static int attend_rows_case(const lmz_cpu_kern *k, int dh, int H, int i0, int nq
                             int mode, uint64_t *st)
 {
     const int d = dh * H, n = i0 + nq, ctx = n + 3;
-    int8_t *k8 = malloc((size_t)n * d), *v8 = malloc((size_t)n * d), *q8 = malloc((size_t)n * d);
-    int32_t *ak = malloc((size_t)n * H * sizeof *ak), *av = malloc((size_t)n * H * sizeof *av);
+    att_bufs b = att_bufs_alloc(n, d, H, n, LMZ_ATT_ROWS * ctx);
     int32_t *aq = malloc((size_t)n * H * sizeof *aq);
-    int32_t *sc = malloc((size_t)LMZ_ATT_ROWS * ctx * sizeof *sc);
-    int32_t *o1 = calloc((size_t)nq * d, sizeof *o1), *o2 = calloc((size_t)nq * d, sizeof *o2);
     int64_t acc[LMZ_MAX_HEAD_DIM];
-    fill8(k8, (size_t)n * d, mode, st);
-    fill8(v8, (size_t)n * d, mode == 2 ? 1 : mode, st);
-    fill8(q8, (size_t)n * d, mode, st);
+    fill8(b.k8, (size_t)n * d, mode, st);
+    fill8(b.v8, (size_t)n * d, mode == 2 ? 1 : mode, st);
+    fill8(b.q8, (size_t)n * d, mode, st);
     for (int t = 0; t < n * H; t++) {
         const int32_t x = mode == 1 ? 1 << 18 : mode == 2 ? 1 : rand_in(st, 1, 1 << 18);
-        ak[t] = av[t] = aq[t] = x;
+        b.ak[t] = b.av[t] = aq[t] = x;
         if (mode == 0 || mode == 3) {
-            av[t] = rand_in(st, 1, 1 << 18);
+            b.av[t] = rand_in(st, 1, 1 << 18);
             aq[t] = rand_in(st, 1, 1 << 18);
         }
     }
@@ -432,32 +455,25 @@ static int attend_rows_case(const lmz_cpu_kern *k, int dh, int H, int i0, int nq
     const int h = rand_in(st, 0, H - 1), off = h * dh;
     int32_t *akh = malloc((size_t)n * sizeof *akh), *avh = malloc((size_t)n * sizeof *avh);
     for (int j = 0; j < n; j++) {
-        akh[j] = ak[(size_t)j * H + h];
-        avh[j] = av[(size_t)j * H + h];
+        akh[j] = b.ak[(size_t)j * H + h];
+        avh[j] = b.av[(size_t)j * H + h];
     }
-    const int8_t *qs = q8 + (size_t)i0 * d + off;
+    const int8_t *qs = b.q8 + (size_t)i0 * d + off;
     const int32_t *as = aq + (size_t)i0 * H + h;
-    lmz_attend_rows(&(lmz_att_head){k8 + off, akh, v8 + off, avh, d, 1, dh, e_h},
-                    &(lmz_att_queries){qs, as, d, H, i0, nq, o1, d},
-                    &(lmz_att_scratch){sc, ctx, acc});
-    k->attend_rows(&(lmz_att_head){k8 + off, akh, v8 + off, avh, d, 1, dh, e_h},
-                   &(lmz_att_queries){qs, as, d, H, i0, nq, o2, d},
-                   &(lmz_att_scratch){sc, ctx, acc});
-    const int bad = memcmp(o1, o2, (size_t)nq * d * sizeof *o1) != 0;
+    lmz_attend_rows(&(lmz_att_head){b.k8 + off, akh, b.v8 + off, avh, d, 1, dh, e_h},
+                    &(lmz_att_queries){qs, as, d, H, i0, nq, b.o1, d},
+                    &(lmz_att_scratch){b.sc, ctx, acc});
+    k->attend_rows(&(lmz_att_head){b.k8 + off, akh, b.v8 + off, avh, d, 1, dh, e_h},
+                   &(lmz_att_queries){qs, as, d, H, i0, nq, b.o2, d},
+                   &(lmz_att_scratch){b.sc, ctx, acc});
+    const int bad = memcmp(b.o1, b.o2, (size_t)nq * d * sizeof *b.o1) != 0;
     if (bad)
         fprintf(stderr, "%s attend_rows dh %d H %d i0 %d nq %d e_h %d mode %d differ\n", k->name,
                 dh, H, i0, nq, e_h, mode);
-    free(k8);
-    free(v8);
-    free(q8);
-    free(ak);
-    free(av);
+    att_bufs_free(&b);
     free(aq);
     free(akh);
     free(avh);
-    free(sc);
-    free(o1);
-    free(o2);
     return bad;
 }
 

@@ -22,13 +22,6 @@
 #define HELD_BPB 3.6
 #define HELD_BYTES 16384
 
-static uint8_t *load(const char *rel, size_t *n)
-{
-    char buf[4096];
-    const char *p = tu_data_path(rel, buf, sizeof buf);
-    return p ? tu_read_file(p, n) : NULL;
-}
-
 /* d 32, 2 layers, 2 heads, ff 128, windows of 128: small enough to train
  * in seconds on one core. */
 static void small_opts(lmz_train_opts *o, int64_t steps)
@@ -167,12 +160,9 @@ static void test_threads_agree(const uint8_t *train, size_t ntrain)
 int main(void)
 {
     size_t n = 0;
-    uint8_t *text = load("text/alice29.txt", &n);
-    if (!text || n < 4 * HELD_BYTES) {
-        printf("skipped: ../shared/data/text/alice29.txt not found\n");
-        free(text);
+    uint8_t *text = tu_read_data_at_least("text/alice29.txt", 4 * HELD_BYTES, &n);
+    if (!text)
         return TEST_SKIP;
-    }
     const size_t ntrain = n - HELD_BYTES;
     test_loss_falls_and_generalizes(text, ntrain, text + ntrain, HELD_BYTES);
     test_resume_is_exact(text, ntrain);

@@ -21,13 +21,6 @@
 #include "lmz_train.h"
 #include "testutil.h"
 
-static uint8_t *load(const char *rel, size_t *n)
-{
-    char buf[4096];
-    const char *p = tu_data_path(rel, buf, sizeof buf);
-    return p ? tu_read_file(p, n) : NULL;
-}
-
 /* d 32, 2 layers, 2 heads, ff 128, context 256: small enough that the
  * integer reference evaluates it quickly. */
 static lmz_trainer *train_small(const uint8_t *train, size_t n, int64_t steps, float qat)
@@ -101,31 +94,15 @@ static void roundtrip(const lmz_model *m, const uint8_t *held, size_t n)
     CHECK(f && fwrite(held, 1, n, f) == n);
     if (f)
         fclose(f);
-    const char *in = input;
-    lmz_compress_opts co;
-    memset(&co, 0, sizeof co);
-    co.c.nthreads = 2;
-    co.c.model_spec = model;
-    co.inputs = &in;
-    co.ninputs = 1;
-    co.output = archive;
     lmz_stats st;
     memset(&st, 0, sizeof st);
-    CHECK_EQ_INT(lmz_compress(&co, &st, &e), LMZ_OK);
+    CHECK_EQ_INT(tu_compress_one(input, archive, model, LMZ_CODEC_AUTO, &st, &e), LMZ_OK);
     printf("compressed %zu bytes to a %llu-byte payload (%.1f%%) with the trained model\n", n,
            (unsigned long long)st.payload_bytes, 100.0 * (double)st.payload_bytes / (double)n);
     CHECK(st.payload_bytes > 0 && st.payload_bytes < n * 6 / 10);
 
-    lmz_decompress_opts d;
-    memset(&d, 0, sizeof d);
-    d.c.nthreads = 2;
-    d.archive = archive;
-    d.output = back;
-    CHECK_EQ_INT(lmz_decompress(&d, NULL, &e), LMZ_OK);
-    size_t got_n = 0;
-    uint8_t *got = tu_read_file(back, &got_n);
-    CHECK(got && got_n == n && memcmp(got, held, n) == 0);
-    free(got);
+    CHECK_EQ_INT(tu_decompress_one(archive, back, &e), LMZ_OK);
+    CHECK(tu_file_equals(back, held, n));
     tu_rmtree(dir);
     free(dir);
 }
@@ -133,12 +110,9 @@ static void roundtrip(const lmz_model *m, const uint8_t *held, size_t n)
 int main(void)
 {
     size_t total = 0;
-    uint8_t *text = load("text/alice29.txt", &total);
-    if (!text || total < 65536) {
-        printf("skipped: ../shared/data/text/alice29.txt not found\n");
-        free(text);
+    uint8_t *text = tu_read_data_at_least("text/alice29.txt", 65536, &total);
+    if (!text)
         return TEST_SKIP;
-    }
     const size_t n = 16384, ntrain = total - n; /* 64 held-out chunks of 256 */
     const uint8_t *train = text, *held = text + ntrain;
 

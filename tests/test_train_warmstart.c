@@ -20,13 +20,6 @@
 #include "lmz_train.h"
 #include "testutil.h"
 
-static uint8_t *load(const char *rel, size_t *n)
-{
-    char buf[4096];
-    const char *p = tu_data_path(rel, buf, sizeof buf);
-    return p ? tu_read_file(p, n) : NULL;
-}
-
 static lmz_model *trained_model(const uint8_t *data, size_t n)
 {
     const lmz_config cfg = {32, 2, 2, 128, 256};
@@ -62,7 +55,7 @@ static double int_bpb(const lmz_model *m, const uint8_t *d, size_t n)
 int main(void)
 {
     size_t nal = 0;
-    uint8_t *alice = load("text/alice29.txt", &nal);
+    uint8_t *alice = tu_read_data("text/alice29.txt", &nal);
     if (!alice) {
         fprintf(stderr, "skip: ../shared/data/text/alice29.txt not found\n");
         return 77;

@@ -50,6 +50,47 @@ uint8_t *tu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+void tu_copy_file(const char *from, const char *to, size_t keep)
+{
+    size_t n = 0;
+    uint8_t *b = tu_read_file(from, &n);
+    FILE *f = fopen(to, "wb");
+    if (b && f)
+        fwrite(b, 1, keep < n ? keep : n, f);
+    if (f)
+        fclose(f);
+    free(b);
+}
+
+int tu_file_equals(const char *path, const uint8_t *want, size_t n)
+{
+    size_t got_n = 0;
+    uint8_t *got = tu_read_file(path, &got_n);
+    const int same = got && got_n == n && memcmp(got, want, n) == 0;
+    free(got);
+    return same;
+}
+
+uint8_t *tu_read_data(const char *rel, size_t *len)
+{
+    char buf[4096];
+    const char *p = tu_data_path(rel, buf, sizeof buf);
+    return p ? tu_read_file(p, len) : NULL;
+}
+
+uint8_t *tu_read_data_at_least(const char *rel, size_t min, size_t *len)
+{
+    size_t n = 0;
+    uint8_t *b = tu_read_data(rel, &n);
+    if (!b || n < min) {
+        printf("skipped: ../shared/data/%s not found\n", rel);
+        free(b);
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
 const char *tu_data_path(const char *rel, char *buf, size_t cap)
 {
     const char *dir = getenv("LMZ_DATA_DIR");
@@ -75,6 +116,16 @@ char *tu_mkdtemp(void)
     snprintf(tmpl, sizeof tmpl, "%s/lmz-test-XXXXXX", t ? t : "/tmp");
     char *d = mkdtemp(tmpl);
     return d ? strdup(d) : NULL;
+}
+
+char *tu_test_dir(void)
+{
+    char *d = tu_mkdtemp();
+    if (!d) {
+        fprintf(stderr, "cannot make a temporary directory\n");
+        exit(1);
+    }
+    return d;
 }
 
 void tu_rmtree(const char *dir)

@@ -42,6 +42,16 @@ void tu_fill_random(uint8_t *buf, size_t n, uint64_t seed);
 
 /* Read a whole file (malloc'd); NULL if missing. */
 uint8_t *tu_read_file(const char *path, size_t *len);
+/* Copy a file, its first keep bytes at most (SIZE_MAX: all of it); a
+ * missing source leaves an empty file. */
+void tu_copy_file(const char *from, const char *to, size_t keep);
+/* Whether the file holds exactly the n bytes want. */
+int tu_file_equals(const char *path, const uint8_t *want, size_t n);
+/* A file under the shared data dir, read whole; NULL if it is missing. */
+uint8_t *tu_read_data(const char *rel, size_t *len);
+/* The same, for a test that needs at least min bytes of it: NULL (after a
+ * line saying the test is skipped) if the file is missing or shorter. */
+uint8_t *tu_read_data_at_least(const char *rel, size_t min, size_t *len);
 /* Path under the shared data dir ($LMZ_DATA_DIR), or NULL if it is missing. */
 const char *tu_data_path(const char *rel, char *buf, size_t cap);
 /* Path under the source tree ($LMZ_SOURCE_DIR or "..") */
@@ -49,6 +59,8 @@ const char *tu_source_path(const char *rel, char *buf, size_t cap);
 /* A fresh temporary directory (mkdtemp), removed by tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* tu_mkdtemp for a test's main: on failure it says so and exits 1. */
+char *tu_test_dir(void);
 
 /* A growing memory buffer with a write callback of the (ctx, buf, n, err)
  * shape that lmz's sinks take. */
@@ -65,5 +77,13 @@ lmz_model *tu_model_random(const char *preset, uint64_t seed);
  * ends, biases at +-2^24. variant 0: every clamp saturates; 1: outputs are
  * the biases; 2: a per-row mix; 3: the embedding shifted to nothing. */
 lmz_model *tu_model_extreme(const lmz_config *cfg, int variant, uint64_t seed);
+
+/* testpipe.c (the pipeline, 2 threads). One file to an archive with model
+ * (NULL: the default) and codec (0: auto); st may be NULL. */
+struct lmz_stats;
+lmz_status tu_compress_one(const char *input, const char *archive, const char *model,
+                           int codec, struct lmz_stats *st, lmz_err *err);
+/* An archive's members to output (a directory, or a file for one member). */
+lmz_status tu_decompress_one(const char *archive, const char *output, lmz_err *err);
 
 #endif

@@ -55,13 +55,7 @@ void lmz_scratch_free(lmz_scratch *s)
     free(s->q8);
     free(s->aq);
     free(s->bx);
-    free(s->x);
-    free(s->fq8);
-    free(s->fk8);
-    free(s->fv8);
-    free(s->faq);
-    free(s->fak);
-    free(s->fav);
+    lmz_scratch_free_chunk(s);
     free(s);
 }
 

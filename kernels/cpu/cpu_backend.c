@@ -29,6 +29,24 @@ static void cpu_free(lmz_backend *b)
     b->ctx = NULL;
 }
 
+void lmz_cpu_note_status(lmz_status *failed, lmz_status mine)
+{
+    if (mine != LMZ_OK) {
+#ifdef _OPENMP
+#pragma omp critical(lmz_backend_status)
+#endif
+        *failed = mine;
+    }
+}
+
+lmz_status lmz_cpu_call_status(lmz_status failed, const char *what, lmz_err *err)
+{
+    if (failed != LMZ_OK)
+        return lmz_err_set(err, failed, "%s: %s", what,
+                           failed == LMZ_ERR_NOMEM ? "out of memory" : "inference failed");
+    return LMZ_OK;
+}
+
 static lmz_status cpu_score(lmz_backend *b, int nchunks, const uint8_t *const *data,
                             const uint32_t *len, uint16_t *cum, uint16_t *freq, lmz_err *err)
 {
@@ -52,18 +70,9 @@ static lmz_status cpu_score(lmz_backend *b, int nchunks, const uint8_t *const *d
                                      freq + (size_t)c * ctx, NULL);
         }
         lmz_scratch_free(s);
-        if (mine != LMZ_OK) {
-#ifdef _OPENMP
-#pragma omp critical(lmz_backend_status)
-#endif
-            failed = mine;
-        }
+        lmz_cpu_note_status(&failed, mine);
     }
-    if (failed != LMZ_OK)
-        return lmz_err_set(err, failed, "score: %s", failed == LMZ_ERR_NOMEM
-                                                          ? "out of memory"
-                                                          : "inference failed");
-    return LMZ_OK;
+    return lmz_cpu_call_status(failed, "score", err);
 }
 
 static const lmz_backend_i cpu_iface = {

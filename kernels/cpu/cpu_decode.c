@@ -108,16 +108,7 @@ lmz_status lmz_cpu_decode(lmz_backend *b, int nchunks, const uint8_t *const *str
         for (int k = 0; k < batch; k++)
             lmz_kv_free(slot[k].kv);
         lmz_scratch_free(s);
-        if (mine != LMZ_OK) {
-#ifdef _OPENMP
-#pragma omp critical(lmz_backend_status)
-#endif
-            failed = mine;
-        }
+        lmz_cpu_note_status(&failed, mine);
     }
-    if (failed != LMZ_OK)
-        return lmz_err_set(err, failed, "decode: %s", failed == LMZ_ERR_NOMEM
-                                                           ? "out of memory"
-                                                           : "inference failed");
-    return LMZ_OK;
+    return lmz_cpu_call_status(failed, "decode", err);
 }

@@ -30,6 +30,12 @@ static lmz_status ensure_chunk_buffers(lmz_scratch *s)
     s->fav = malloc(n * H * sizeof *s->fav);
     if (s->x && s->fq8 && s->fk8 && s->fv8 && s->faq && s->fak && s->fav)
         return LMZ_OK;
+    lmz_scratch_free_chunk(s);
+    return LMZ_ERR_NOMEM;
+}
+
+void lmz_scratch_free_chunk(lmz_scratch *s)
+{
     free(s->x);
     free(s->fq8);
     free(s->fk8);
@@ -40,7 +46,6 @@ static lmz_status ensure_chunk_buffers(lmz_scratch *s)
     s->x = NULL;
     s->fq8 = s->fk8 = s->fv8 = NULL;
     s->faq = s->fak = s->fav = NULL;
-    return LMZ_ERR_NOMEM;
 }
 
 lmz_status lmz_forward_chunk(const lmz_model *m, lmz_scratch *s, const uint8_t *data, int n,

@@ -46,6 +46,10 @@ void lmz_linear_many(const lmz_linear *L, int nr, const int8_t *q, size_t q_stri
                      const int32_t *a, int64_t lim, int residual, int32_t *y, size_t y_stride);
 /* The output table from clamped logits l[256]. */
 void lmz_freq_table(const int32_t logits[256], uint16_t freq[256]);
+/* The step both arithmetic versions' tables start from: e[s] = expq(max -
+ * logits[s]) and their sum *z; returns the smallest s with the maximal logit
+ * (its e is 65536, so 65536 <= *z <= 2^24). */
+int lmz_freq_weights(const int32_t logits[256], uint32_t e[256], uint64_t *z);
 
 /* ---- attention (attention.c) ---- */
 
@@ -120,6 +124,10 @@ struct lmz_scratch {
     int8_t *fq8, *fk8, *fv8; /* ctx x d */
     int32_t *faq, *fak, *fav; /* ctx x H */
 };
+
+/* Free the whole-chunk buffers (forward.c allocates them on the first full
+ * pass) and set them to NULL. */
+void lmz_scratch_free_chunk(lmz_scratch *s);
 
 /* ---- per-position steps (block.c) ----
  * The batched ("_many") steps take nr <= LMZ_KV_MANY independent positions

@@ -102,19 +102,26 @@ void lmz_linear_residual(const lmz_linear *L, const int8_t *q, int32_t a, int32_
     lmz_linear_many(L, 1, q, 0, &a, LMZ_RES, 1, x, 0);
 }
 
-void lmz_freq_table(const int32_t logits[256], uint16_t freq[256])
+int lmz_freq_weights(const int32_t logits[256], uint32_t e[256], uint64_t *z)
 {
     int best = 0; /* the smallest s with the maximal logit */
     for (int s = 1; s < 256; s++)
         if (logits[s] > logits[best])
             best = s;
     const int64_t m = logits[best];
-    uint32_t e[256];
-    uint64_t z = 0;
+    *z = 0;
     for (int s = 0; s < 256; s++) {
         e[s] = lmz_expq(m - logits[s]);
-        z += e[s];
+        *z += e[s];
     }
+    return best;
+}
+
+void lmz_freq_table(const int32_t logits[256], uint16_t freq[256])
+{
+    uint32_t e[256];
+    uint64_t z;
+    const int best = lmz_freq_weights(logits, e, &z);
     /* e[best] = 65536, so 65536 <= Z <= 256 * 65536 = 2^24. Each f_s <=
      * 1 + 65280 * e_s / Z, and the f_s sum to at most 256 + 65280. */
     uint32_t total = 0;

@@ -119,17 +119,9 @@ void lmz_v2_linear(const lmz_linear *L, const int8_t *q, int32_t a, int64_t lim,
 
 void lmz_v2_freq_table(const int32_t logits[256], uint16_t freq[256])
 {
-    int best = 0; /* the smallest s with the maximal logit */
-    for (int s = 1; s < 256; s++)
-        if (logits[s] > logits[best])
-            best = s;
-    const int64_t m = logits[best];
     uint32_t e[256];
-    uint64_t z = 0;
-    for (int s = 0; s < 256; s++) {
-        e[s] = lmz_expq(m - logits[s]);
-        z += e[s];
-    }
+    uint64_t z;
+    const int best = lmz_freq_weights(logits, e, &z);
     /* 65536 <= Z <= 2^24, so R = floor(65280 * 2^32 / Z) <= 65280 * 2^16
      * < 2^32 and e_s * R <= 2^16 * 2^32 = 2^48. Each f_s - 1 <= 65280 e_s / Z,
      * so the f_s sum to at most 256 + 65280 = 65536. */

@@ -68,11 +68,8 @@ static PyObject *raise_lmz(const lmz_error *e, lmz_status rc)
     return raise_error(code, msg, damaged_block(e));
 }
 
-static void err_clear(lmz_error *e)
-{
-    e->code = LMZ_OK;
-    e->msg[0] = '\0';
-}
+/* An lmz_error with no error in it, for the library to fill. */
+#define ERR_NONE {LMZ_OK, ""}
 
 /* ---- parameters from a dict (None values are ignored) ---- */
 
@@ -170,6 +167,67 @@ static PyObject *stats_dict(const lmz_stats *st)
                          (unsigned long long)st->mode_blocks[3], "seconds", st->seconds);
 }
 
+/* ---- opening and freeing Handles and Writers ---- */
+
+/* Handle(path, params) and Writer(archive, params): parse the two arguments
+ * and open with the GIL released. NULL with the exception set on failure,
+ * or when already is set (the object was initialized before). */
+typedef void *(*open_fn)(const char *path, const lmz_params *p, lmz_error *e);
+static void *open_from_args(PyObject *args, PyObject *kw, char **names, int already,
+                            const char *already_msg, open_fn open)
+{
+    PyObject *path = NULL, *params = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O", names, PyUnicode_FSConverter, &path,
+                                     &params))
+        return NULL;
+    void *obj = NULL;
+    lmz_params p;
+    if (already) {
+        PyErr_SetString(PyExc_RuntimeError, already_msg);
+    } else if (fill_params(params, &p) == 0) {
+        lmz_error e = ERR_NONE;
+        const char *cpath = PyBytes_AS_STRING(path);
+        Py_BEGIN_ALLOW_THREADS
+        obj = open(cpath, &p, &e);
+        Py_END_ALLOW_THREADS
+        if (!obj)
+            raise_lmz(&e, e.code);
+    }
+    Py_DECREF(path);
+    return obj;
+}
+
+static void *archive_open(const char *path, const lmz_params *p, lmz_error *e)
+{
+    return lmz_archive_open(path, p, e);
+}
+
+static void *writer_create(const char *path, const lmz_params *p, lmz_error *e)
+{
+    return lmz_writer_create(path, p, e);
+}
+
+/* Free obj with the GIL released (closing waits on the file) and count it
+ * gone from live. */
+typedef void (*free_fn)(void *obj);
+static void free_nogil(free_fn f, void *obj, long *live)
+{
+    Py_BEGIN_ALLOW_THREADS
+    f(obj);
+    Py_END_ALLOW_THREADS
+    (*live)--;
+}
+
+static void archive_close(void *a)
+{
+    lmz_archive_close(a);
+}
+
+static void writer_free_raw(void *w)
+{
+    lmz_writer_free(w);
+}
+
 /* ---- Handle: one lmz_archive ---- */
 
 typedef struct {
@@ -184,10 +242,7 @@ static void handle_really_close(Handle *h)
     if (h->a) {
         lmz_archive *a = h->a;
         h->a = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        lmz_archive_close(a);
-        Py_END_ALLOW_THREADS
-        live_handles--;
+        free_nogil(archive_close, a, &live_handles);
     }
 }
 
@@ -211,32 +266,10 @@ static void handle_leave(Handle *h)
 static int Handle_init(Handle *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"path", "params", NULL};
-    PyObject *path = NULL, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O", names, PyUnicode_FSConverter, &path,
-                                     &params))
+    lmz_archive *a = open_from_args(args, kw, names, self->a != NULL, "Handle already open",
+                                    archive_open);
+    if (!a)
         return -1;
-    if (self->a) {
-        Py_DECREF(path);
-        PyErr_SetString(PyExc_RuntimeError, "Handle already open");
-        return -1;
-    }
-    lmz_params p;
-    if (fill_params(params, &p) < 0) {
-        Py_DECREF(path);
-        return -1;
-    }
-    lmz_error e;
-    err_clear(&e);
-    const char *cpath = PyBytes_AS_STRING(path);
-    lmz_archive *a;
-    Py_BEGIN_ALLOW_THREADS
-    a = lmz_archive_open(cpath, &p, &e);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path);
-    if (!a) {
-        raise_lmz(&e, e.code);
-        return -1;
-    }
     self->a = a;
     live_handles++;
     return 0;
@@ -281,8 +314,7 @@ static PyObject *Handle_meta(Handle *self, PyObject *unused)
     if (!a)
         return NULL;
     lmz_archive_meta m;
-    lmz_error e;
-    err_clear(&e);
+    lmz_error e = ERR_NONE;
     lmz_status rc = lmz_archive_get_meta(a, &m, &e);
     handle_leave(self);
     if (rc)
@@ -307,8 +339,7 @@ static PyObject *Handle_members(Handle *self, PyObject *unused)
     PyObject *list = PyList_New(0);
     for (uint64_t k = 0; list && k < n; k++) {
         lmz_member_info mi;
-        lmz_error e;
-        err_clear(&e);
+        lmz_error e = ERR_NONE;
         lmz_status rc = lmz_archive_member(a, k, &mi, &e);
         if (rc) {
             Py_CLEAR(list);
@@ -339,8 +370,7 @@ static PyObject *Handle_block_info(Handle *self, PyObject *arg)
     if (!a)
         return NULL;
     lmz_block_info bi;
-    lmz_error e;
-    err_clear(&e);
+    lmz_error e = ERR_NONE;
     lmz_status rc = lmz_archive_block_info(a, b, &bi, &e);
     handle_leave(self);
     if (rc)
@@ -367,8 +397,7 @@ static PyObject *Handle_read_into(Handle *self, PyObject *args)
         PyBuffer_Release(&view);
         return NULL;
     }
-    lmz_error e;
-    err_clear(&e);
+    lmz_error e = ERR_NONE;
     lmz_status rc;
     Py_BEGIN_ALLOW_THREADS
     rc = lmz_archive_read(a, offset, (uint64_t)view.len, view.buf, &e);
@@ -398,8 +427,7 @@ static PyObject *Handle_read(Handle *self, PyObject *args)
         return NULL;
     }
     char *buf = PyBytes_AS_STRING(out);
-    lmz_error e;
-    err_clear(&e);
+    lmz_error e = ERR_NONE;
     lmz_status rc;
     Py_BEGIN_ALLOW_THREADS
     rc = lmz_archive_read(a, offset, length, buf, &e);
@@ -451,10 +479,8 @@ static PyObject *Handle_verify(Handle *self, PyObject *args)
     if (!a)
         return NULL;
     damage_list d = {0};
-    lmz_stats st;
-    memset(&st, 0, sizeof st);
-    lmz_error e;
-    err_clear(&e);
+    lmz_stats st = {0};
+    lmz_error e = ERR_NONE;
     lmz_status rc;
     Py_BEGIN_ALLOW_THREADS
     rc = lmz_archive_verify(a, full, on_damage, &d, &st, &e);
@@ -529,32 +555,10 @@ typedef struct {
 static int Writer_init(Writer *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"archive", "params", NULL};
-    PyObject *path = NULL, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O", names, PyUnicode_FSConverter, &path,
-                                     &params))
+    lmz_writer *w = open_from_args(args, kw, names, self->w != NULL, "Writer already created",
+                                   writer_create);
+    if (!w)
         return -1;
-    if (self->w) {
-        Py_DECREF(path);
-        PyErr_SetString(PyExc_RuntimeError, "Writer already created");
-        return -1;
-    }
-    lmz_params p;
-    if (fill_params(params, &p) < 0) {
-        Py_DECREF(path);
-        return -1;
-    }
-    lmz_error e;
-    err_clear(&e);
-    const char *cpath = PyBytes_AS_STRING(path);
-    lmz_writer *w;
-    Py_BEGIN_ALLOW_THREADS
-    w = lmz_writer_create(cpath, &p, &e);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path);
-    if (!w) {
-        raise_lmz(&e, e.code);
-        return -1;
-    }
     self->w = w;
     live_writers++;
     return 0;
@@ -565,10 +569,7 @@ static void writer_free(Writer *self)
     if (self->w) {
         lmz_writer *w = self->w;
         self->w = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        lmz_writer_free(w);
-        Py_END_ALLOW_THREADS
-        live_writers--;
+        free_nogil(writer_free_raw, w, &live_writers);
     }
 }
 
@@ -604,8 +605,7 @@ static PyObject *Writer_add(Writer *self, PyObject *args)
         PyBuffer_Release(&view);
         return NULL;
     }
-    lmz_error e;
-    err_clear(&e);
+    lmz_error e = ERR_NONE;
     lmz_status rc;
     const char *cname = PyBytes_AS_STRING(name);
     Py_BEGIN_ALLOW_THREADS
@@ -624,10 +624,8 @@ static PyObject *Writer_finish(Writer *self, PyObject *unused)
     lmz_writer *w = writer_enter(self);
     if (!w)
         return NULL;
-    lmz_stats st;
-    memset(&st, 0, sizeof st);
-    lmz_error e;
-    err_clear(&e);
+    lmz_stats st = {0};
+    lmz_error e = ERR_NONE;
     lmz_status rc;
     Py_BEGIN_ALLOW_THREADS
     rc = lmz_writer_finish(w, &st, &e);
@@ -696,10 +694,8 @@ static PyObject *m_compress_files(PyObject *mod, PyObject *args)
     }
     if (fill_params(params, &p) < 0)
         goto out;
-    lmz_stats st;
-    memset(&st, 0, sizeof st);
-    lmz_error e;
-    err_clear(&e);
+    lmz_stats st = {0};
+    lmz_error e = ERR_NONE;
     lmz_status rc;
     const char *cpath = PyBytes_AS_STRING(archive);
     Py_BEGIN_ALLOW_THREADS
@@ -726,10 +722,8 @@ static PyObject *m_decompress(PyObject *mod, PyObject *args)
     PyObject *res = NULL;
     lmz_params p;
     if (fill_params(params, &p) == 0) {
-        lmz_stats st;
-        memset(&st, 0, sizeof st);
-        lmz_error e;
-        err_clear(&e);
+        lmz_stats st = {0};
+        lmz_error e = ERR_NONE;
         lmz_status rc;
         const char *ca = PyBytes_AS_STRING(archive), *co = PyBytes_AS_STRING(outdir);
         Py_BEGIN_ALLOW_THREADS

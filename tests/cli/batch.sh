@@ -76,26 +76,7 @@ done
 # block with a bad payload, both in one window: each named on its own.
 if python3 -c 'import h5py' 2>/dev/null; then
   cp bad.lmz forged.lmz
-  python3 - forged.lmz "$LIB" <<'PY' || fail "forging"
-import struct, sys, h5py, numpy as np
-sys.path.insert(0, sys.argv[2])
-from rename_member import xxh64
-with h5py.File(sys.argv[1], "r+") as f:
-    idx = f["index"][()]
-    r = idx[5]
-    o, n = int(r["payload_offset"]), int(r["payload_len"])
-    pay = f["payload"]
-    blk = bytearray(pay[o:o + n].tobytes())
-    assert blk[0] == 0, "block 5 should be coded"
-    blk[1 + 2 * 2 + 12] ^= 0x41         # inside the first chunk's stream
-    pay[o:o + n] = np.frombuffer(bytes(blk), dtype=np.uint8)
-    idx[5]["payload_xxh64"] = xxh64(bytes(blk))
-    f["index"][5] = idx[5]
-    rows = b"".join(struct.pack("<QIQIQQ", *(int(x[k]) for k in (
-        "raw_offset", "raw_len", "payload_offset", "payload_len", "payload_xxh64", "raw_xxh64")))
-        for x in idx)
-    f.attrs.modify("index_xxh64", np.uint64(xxh64(rows)))
-PY
+  python3 "$LIB/forge_block.py" forged.lmz 5 $((1 + 2 * 2 + 12)) || fail "forging" # inside the first chunk's stream
   expect_fail "verify --full --batch 7: two damaged" "2 of $NB blocks damaged" \
     "$LMZ" verify $M --full --batch 7 forged.lmz
   grep -q "block 3: payload checksum" out.log && grep -q "block 5: decoded bytes fail the raw checksum" out.log &&

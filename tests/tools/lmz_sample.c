@@ -17,14 +17,7 @@
 #include "lmz_coder.h"
 #include "lmz_infer.h"
 #include "lmz_modelfile.h"
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "testutil.h" /* tu_rand: splitmix64 */
 
 int main(int argc, char **argv)
 {
@@ -60,13 +53,13 @@ int main(int argc, char **argv)
         lmz_kv_step(m, s, kv, prev, table);
         if (k == 1.0) {
             lmz_freq_to_cum(table, cum);
-            uint32_t t = (uint32_t)(splitmix(&seed) >> 48); /* uniform in [0, 2^16) */
+            uint32_t t = (uint32_t)(tu_rand(&seed) >> 48); /* uniform in [0, 2^16) */
             prev = lmz_cum_find(cum, t);
         } else {
             double w[256], z = 0;
             for (int c = 0; c < 256; c++)
                 z += (w[c] = pow((double)table[c], k));
-            double u = (double)(splitmix(&seed) >> 11) / 9007199254740992.0 * z;
+            double u = (double)(tu_rand(&seed) >> 11) / 9007199254740992.0 * z;
             prev = 255;
             for (int c = 0; c < 256; c++)
                 if ((u -= w[c]) < 0) {
