@@ -33,11 +33,14 @@
 #              steps 4 and 5).
 #   v2         (about 170 s) the version 2 score path (docs/cuda.md,
 #              "Version 2 score path"): build only tests/test_cuda_v2; run
-#              it (fast and naive kernels against lmz_v2_forward_chunk, a
-#              line per model and variant; on a failure, the first failing
-#              model again with LMZ_CUDA_SYNC=1 to name the kernel); then
-#              the v2 score bench with a kernel profile for 200k and 3.2m,
-#              judged against the targets (200k >= 60 MB/s, 3.2m >= 30).
+#              it (fast, naive and mma kernels against
+#              lmz_v2_forward_chunk, a line per model and variant; on a
+#              failure, the first failing model again with LMZ_CUDA_SYNC=1
+#              to name the kernel); then the v2 score bench with a kernel
+#              profile for 200k and 3.2m of each variant that passed among
+#              mma (phase v2mma, int8 tensor-core attention) and fast
+#              (phase v2score), each judged against the targets (200k >= 60
+#              MB/s, 3.2m >= 30).
 #   memcheck   compute-sanitizer memcheck of test_cuda_infer on the models
 #              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
 #   --rehearse no GPU (this development machine): everything that can run
@@ -63,7 +66,7 @@ quick) budget=260 ;;
 sync | memcheck) budget=280 ;;
 cli) budget=150 ;;
 full) budget=330 ;;
-v2) budget=170 ;;
+v2) budget=200 ;;
 --rehearse) budget=3000 ;;
 *)
     echo "usage: $0 [quick|sync|full|cli|v2|memcheck|--rehearse]" >&2
@@ -497,7 +500,7 @@ v2_test() {
     rc=${PIPESTATUS[0]}
     dt=$(($(date +%s) - t0))
     case $rc in
-    0) say "ok   v2: every table and (cum, freq) of the fast and naive kernels equal to lmz_v2_forward_chunk ($dt s)" ;;
+    0) say "ok   v2: every table and (cum, freq) of the fast, naive and mma kernels equal to lmz_v2_forward_chunk ($dt s)" ;;
     77)
         if [ "$mode" = --rehearse ]; then
             say "ok   v2 test skipped without a device (exit 77), as it must"
@@ -515,21 +518,40 @@ v2_test() {
         ;;
     esac
 }
-# v2_verdicts PRESET...: the best v2score figure of the summary against its target
+# v2_verdicts PRESET...: per phase (v2score: the fast kernels, v2mma: the
+# tensor-core attention), the best figure of the summary against the score
+# target
 v2_verdicts() {
-    local p best t
+    local p ph best t
     for p in "$@"; do
         t=$(target "$p" score)
-        best=$(awk -v p="$p" '$1 == "bench" && $2 == p && $3 == "v2score" && $6 == "MB/s" {
-            if ($5 + 0 > b) b = $5 + 0; n++ } END { if (n) printf "%.3f", b }' "$summary")
-        if [ -z "$best" ]; then
-            say "target $p v2 compress: no figure"
-        elif awk -v r="$best" -v t="$t" 'BEGIN { exit !(r + 0 >= t + 0) }'; then
-            say "target $p v2 compress: $best MB/s >= $t: pass"
-        else
-            say "target $p v2 compress: $best MB/s < $t: MISS"
-        fi
+        for ph in v2score v2mma; do
+            best=$(awk -v p="$p" -v ph="$ph" '$1 == "bench" && $2 == p && $3 == ph && $6 == "MB/s" {
+                if ($5 + 0 > b) b = $5 + 0; n++ } END { if (n) printf "%.3f", b }' "$summary")
+            if [ -z "$best" ]; then
+                say "target $p $ph compress: no figure"
+            elif awk -v r="$best" -v t="$t" 'BEGIN { exit !(r + 0 >= t + 0) }'; then
+                say "target $p $ph compress: $best MB/s >= $t: pass"
+            else
+                say "target $p $ph compress: $best MB/s < $t: MISS"
+            fi
+        done
     done
+}
+# v2_bench_variants LOG: the bench variants (mma first: the one the bench
+# is for; then fast) with an ok line and no FAIL line in the test log,
+# except that fast's FAIL lines after mma's first one do not count (a
+# faulting kernel poisons the process's later device work); "mma fast"
+# without a log
+v2_bench_variants() {
+    [ -f "$1" ] || { echo "mma fast"; return; }
+    awk '/ \/ (fast|naive|mma)/ {
+            v = $0; sub(/.* \/ /, "", v); sub(/[ ].*/, "", v)
+            if ($0 ~ / FAIL  \(/) { if (v == "mma") mf = 1; if (v == "fast" && !mf) bad["fast"] = 1; if (v == "mma") bad["mma"] = 1 }
+            else if ($0 ~ / ok    \(/) ok[v] = 1 }
+         END { o = ""; if (ok["mma"] && !bad["mma"]) o = "mma"
+               if (ok["fast"] && !bad["fast"]) o = o (o == "" ? "" : " ") "fast"
+               print o }' "$1"
 }
 v2_checks() {
     V2_T=90 v2_test
@@ -543,19 +565,26 @@ v2_checks() {
                 say "info no kernel failed with per-launch checks: the tables differ (see v2-sync.log)"
         fi
     fi
-    part "v2. bench of the v2 score (8 MB text-like, 12 s per preset) and kernel profiles (64 chunks)"
+    local vars
+    vars=$(v2_bench_variants "$log/v2.log")
+    part "v2. bench of the v2 score (8 MB text-like, 10 s per preset and variant: ${vars:-none}) and kernel profiles (64 chunks)"
+    if [ -z "$vars" ]; then
+        say "SKIP v2 bench: neither mma nor fast passed the test"
+        v2_verdicts 200k 3.2m
+        return
+    fi
     for p in 200k 3.2m; do
-        t=$(tmo 40)
+        t=$(tmo 55)
         if [ "$t" -lt 15 ]; then
             say "SKIP v2 bench $p (budget: $(left) s left)"
             continue
         fi
         (cd "$bd/tests" && timeout "$t" env "${tests_env[@]}" LMZ_CUDA_BENCH=1 LMZ_CUDA_BENCH_PRESETS="$p" \
-            LMZ_CUDA_BENCH_MB=8 LMZ_CUDA_BENCH_PHASE_S=12 LMZ_CUDA_PROFILE=64 \
+            LMZ_CUDA_BENCH_VARIANTS="$vars" LMZ_CUDA_BENCH_MB=8 LMZ_CUDA_BENCH_PHASE_S=10 LMZ_CUDA_PROFILE=64 \
             LD_LIBRARY_PATH="$LIBS" $SB ./test_cuda_v2) 2>&1 | tee -a "$log/v2-bench.log" |
             while IFS= read -r l; do
                 case $l in
-                "bench "*" v2score "*" MB/s "*)
+                "bench "*" v2score "*" MB/s "* | "bench "*" v2mma "*" MB/s "*)
                     local tg
                     tg=$(target "$p" score)
                     if awk -v r="$(echo "$l" | awk '{print $5}')" -v t="$tg" 'BEGIN { exit !(r + 0 >= t + 0) }'; then

@@ -8,9 +8,10 @@
  * largest shared memory of the fast attention), and "extremes" models at
  * every clamp. Data: random bytes and text-like bytes, in chunks of full
  * and odd lengths (2048, 1, 7, 300, 2047, 64, 65, ...), several chunks per
- * call. Each model is scored by both kernel variants (fast, naive) and by
- * the fast one again with 2 chunks per device batch (several sub-batches
- * per call); each prints one line:
+ * call. Each model is scored by the three kernel variants (fast, naive,
+ * mma: the int8 tensor-core attention) and by the fast one again with 2
+ * chunks per device batch (several sub-batches per call); each prints one
+ * line:
  *   MODEL / VARIANT   ok    (s)
  *   MODEL / VARIANT   FAIL  (s): first difference: chunk c position i entry s ...
  * (entry 256 = cum, 257 = freq), so that a first run localises a fault.
@@ -18,15 +19,19 @@
  * Environment (scripts/gpu-check.sh v2):
  *   LMZ_CUDA_SYNC=1        check every kernel launch (names a failing kernel)
  *   LMZ_CUDA_TEST_ONLY=s   only the models whose name contains s
- *   LMZ_CUDA_BENCH=1       instead of the test: the fast v2 score's
- *                          throughput for LMZ_CUDA_BENCH_PRESETS (default
- *                          "200k 800k 3.2m") on LMZ_CUDA_BENCH_MB (8) MB of
- *                          text-like data, after a warm-up, each preset
+ *   LMZ_CUDA_BENCH=1       instead of the test: the v2 score's throughput
+ *                          for LMZ_CUDA_BENCH_PRESETS (default "200k 800k
+ *                          3.2m") on LMZ_CUDA_BENCH_MB (8) MB of text-like
+ *                          data, for each variant of
+ *                          LMZ_CUDA_BENCH_VARIANTS (default "mma fast"; phase
+ *                          v2mma for mma, v2score for fast, v2naive for
+ *                          naive), after a warm-up, each (preset, variant)
  *                          capped at LMZ_CUDA_BENCH_PHASE_S (15) seconds:
- *                            bench PRESET v2score probe|main RATE MB/s (MB, s, chunks)
- *   LMZ_CUDA_PROFILE=N     with the bench: per preset, N chunks scored with
- *                          every kernel timed, one line per kernel:
- *                            profile PRESET v2score KERNEL calls ms share */
+ *                            bench PRESET PHASE probe|main RATE MB/s (MB, s, chunks)
+ *   LMZ_CUDA_PROFILE=N     with the bench: per preset and variant, N chunks
+ *                          scored with every kernel timed, one line per
+ *                          kernel:
+ *                            profile PRESET PHASE KERNEL calls ms share */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +143,20 @@ static void reference_free(reference *r)
     free(r->freq);
 }
 
+static const char *variant_name(int variant)
+{
+    return variant == LMZ_CUDA_V2_NAIVE ? "naive" : variant == LMZ_CUDA_V2_MMA ? "mma" : "fast";
+}
+
 /* One (model, variant): score cs on the device and compare every entry.
- * variant: LMZ_CUDA_V2_FAST / _NAIVE; batch: chunks per device batch (0:
+ * variant: LMZ_CUDA_V2_FAST / _NAIVE / _MMA; batch: chunks per device batch (0:
  * from memory). */
 static void compare(const char *name, const lmz_model_v2 *m, const chunkset *cs,
                     const reference *ref, int variant, int batch)
 {
     char label[128];
-    snprintf(label, sizeof label, "%s / %s%s", name,
-             variant == LMZ_CUDA_V2_NAIVE ? "naive" : "fast", batch ? " batch 2" : "");
+    snprintf(label, sizeof label, "%s / %s%s", name, variant_name(variant),
+             batch ? " batch 2" : "");
     printf("> %s\n", label);
     const double t0 = now();
     const size_t ctx = (size_t)m->m->cfg.ctx;
@@ -238,6 +248,8 @@ static void run_model(const char *name, lmz_model_v2 *m, const uint8_t *buf,
         if (!stop)
             compare(name, m, &cs, &ref, LMZ_CUDA_V2_NAIVE, 0);
         if (!stop)
+            compare(name, m, &cs, &ref, LMZ_CUDA_V2_MMA, 0);
+        if (!stop)
             compare(name, m, &cs, &ref, LMZ_CUDA_V2_FAST, 2);
     }
     reference_free(&ref);
@@ -302,7 +314,8 @@ static double env_num(const char *name, double dflt)
     return v && *v ? atof(v) : dflt;
 }
 
-static int bench(const char *preset, double mb, double phase_s, int prof)
+static int bench(const char *preset, double mb, double phase_s, int prof, const int *variants,
+                 int nvar)
 {
     lmz_config cfg;
     if (lmz_config_preset(preset, &cfg) != 0) {
@@ -334,55 +347,66 @@ static int bench(const char *preset, double mb, double phase_s, int prof)
     lmz_status st = lmz_cuda_v2_create(m, &g, &err);
     if (st == LMZ_OK) {
         lmz_cuda_set_sync(lmz_cuda_v2_base(g), sync_check);
+        lmz_cuda_v2_set_variant(g, variants[0]);
         st = lmz_cuda_v2_score(g, 1, data, len, cum, freq, NULL, &err); /* warm-up */
     }
     printf("bench %-5s setup  %.2f s (model, device copy, one-chunk warm-up)%s%s\n", preset,
            now() - t_setup, st == LMZ_OK ? "" : ": FAILED: ", st == LMZ_OK ? "" : err.msg);
     fflush(stdout);
     int fail = st != LMZ_OK;
-    /* the probe (1/8 of the input), then as much as 70% of the phase allows */
-    int scored = 0;
-    for (int pass = 0, n = ns / 8 > 0 ? ns / 8 : 1; pass < 2 && !fail && n > scored; pass++) {
-        const double t0 = now();
-        st = lmz_cuda_v2_score(g, n, data, len, cum, freq, NULL, &err);
-        const double ts = now() - t0;
-        if (st != LMZ_OK) {
-            printf("bench %-5s v2score FAILED: %s\n", preset, err.msg);
-            fail = 1;
-            break;
-        }
-        say(preset, "v2score", pass ? "main" : "probe", (double)n * ctx, ts, n,
-            pass && n < ns ? "  (cut to fit the phase's time)" : "");
-        scored = n;
-        if (pass == 0) {
-            const double left = 0.7 * phase_s - ts;
-            const double fit = left > 0 && ts > 0 ? (double)n * left / ts : 0;
-            n = fit < ns ? (int)fit : ns;
-            if (n <= scored && ns > scored) {
-                printf("bench %-5s v2score main skipped: the probe took %.2f s of %.0f\n", preset,
-                       ts, phase_s);
-                fflush(stdout);
+    for (int vi = 0; vi < nvar && st == LMZ_OK; vi++) {
+        const char *ph = variants[vi] == LMZ_CUDA_V2_MMA     ? "v2mma"
+                         : variants[vi] == LMZ_CUDA_V2_NAIVE ? "v2naive"
+                                                             : "v2score";
+        lmz_cuda_v2_set_variant(g, variants[vi]);
+        int vfail = vi > 0 && lmz_cuda_v2_score(g, 1, data, len, cum, freq, NULL, &err) != LMZ_OK;
+        if (vfail)
+            printf("bench %-5s %s FAILED (warm-up): %s\n", preset, ph, err.msg);
+        /* the probe (1/8 of the input), then as much as 70% of the phase allows */
+        int scored = 0;
+        for (int pass = 0, n = ns / 8 > 0 ? ns / 8 : 1; pass < 2 && !vfail && n > scored; pass++) {
+            const double t0 = now();
+            const lmz_status sv = lmz_cuda_v2_score(g, n, data, len, cum, freq, NULL, &err);
+            const double ts = now() - t0;
+            if (sv != LMZ_OK) {
+                printf("bench %-5s %s FAILED: %s\n", preset, ph, err.msg);
+                vfail = 1;
+                break;
+            }
+            say(preset, ph, pass ? "main" : "probe", (double)n * ctx, ts, n,
+                pass && n < ns ? "  (cut to fit the phase's time)" : "");
+            scored = n;
+            if (pass == 0) {
+                const double left = 0.7 * phase_s - ts;
+                const double fit = left > 0 && ts > 0 ? (double)n * left / ts : 0;
+                n = fit < ns ? (int)fit : ns;
+                if (n <= scored && ns > scored) {
+                    printf("bench %-5s %s main skipped: the probe took %.2f s of %.0f\n", preset,
+                           ph, ts, phase_s);
+                    fflush(stdout);
+                }
             }
         }
-    }
-    if (!fail && prof > 0) {
-        lmz_cuda *b = lmz_cuda_v2_base(g);
-        fail = lmz_cuda_set_profile(b, 1, &err) != LMZ_OK;
-        const double t0 = now();
-        if (!fail)
-            fail = lmz_cuda_v2_score(g, prof, data, len, cum, freq, NULL, &err) != LMZ_OK;
-        const double ts = now() - t0;
-        if (fail) {
-            printf("profile %-5s v2score FAILED: %s\n", preset, err.msg);
-        } else {
-            lmz_cuda_profile_report(b, rep, 1 << 16);
-            printf("profile %-5s v2score %d chunks, %.3f s with every kernel timed\n", preset,
-                   prof, ts);
-            for (char *line = strtok(rep, "\n"); line; line = strtok(NULL, "\n"))
-                printf("profile %-5s v2score %s\n", preset, line);
-            fflush(stdout);
+        if (!vfail && prof > 0) {
+            lmz_cuda *b = lmz_cuda_v2_base(g);
+            vfail = lmz_cuda_set_profile(b, 1, &err) != LMZ_OK;
+            const double t0 = now();
+            if (!vfail)
+                vfail = lmz_cuda_v2_score(g, prof, data, len, cum, freq, NULL, &err) != LMZ_OK;
+            const double ts = now() - t0;
+            if (vfail) {
+                printf("profile %-5s %s FAILED: %s\n", preset, ph, err.msg);
+            } else {
+                lmz_cuda_profile_report(b, rep, 1 << 16);
+                printf("profile %-5s %s %d chunks, %.3f s with every kernel timed\n", preset, ph,
+                       prof, ts);
+                for (char *line = strtok(rep, "\n"); line; line = strtok(NULL, "\n"))
+                    printf("profile %-5s %s %s\n", preset, ph, line);
+                fflush(stdout);
+            }
+            lmz_cuda_set_profile(b, 0, &err);
         }
-        lmz_cuda_set_profile(b, 0, &err);
+        fail |= vfail;
     }
     lmz_cuda_v2_free(g);
     lmz_model_v2_free(m);
@@ -415,10 +439,29 @@ int main(void)
     const char *ps = getenv("LMZ_CUDA_BENCH_PRESETS");
     char list[256];
     snprintf(list, sizeof list, "%s", ps ? ps : "200k 800k 3.2m");
-    int fails = 0;
+    const char *vl = getenv("LMZ_CUDA_BENCH_VARIANTS");
+    char vlist[128];
+    snprintf(vlist, sizeof vlist, "%s", vl && *vl ? vl : "mma fast");
+    int variants[8], nvar = 0;
     char *save = NULL;
+    for (char *tok = strtok_r(vlist, " ,", &save); tok && nvar < 8; tok = strtok_r(NULL, " ,", &save)) {
+        if (strcmp(tok, "mma") == 0)
+            variants[nvar++] = LMZ_CUDA_V2_MMA;
+        else if (strcmp(tok, "fast") == 0)
+            variants[nvar++] = LMZ_CUDA_V2_FAST;
+        else if (strcmp(tok, "naive") == 0)
+            variants[nvar++] = LMZ_CUDA_V2_NAIVE;
+        else
+            printf("bench: unknown variant '%s' ignored (mma, fast, naive)\n", tok);
+    }
+    if (nvar == 0) {
+        printf("bench: no variant to run\n");
+        return 1;
+    }
+    int fails = 0;
+    save = NULL;
     for (char *tok = strtok_r(list, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save))
-        fails += bench(tok, mb, phase_s, prof);
+        fails += bench(tok, mb, phase_s, prof, variants, nvar);
     return fails ? 1 : 0;
 }
 

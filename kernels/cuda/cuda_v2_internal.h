@@ -2,7 +2,8 @@
 // side only; docs/cuda.md, "Version 2 score path").
 //   cuda_v2_score.cu      the lmz_cuda_v2 object, the q/k/v quantisation,
 //                         the layer loop, the table, lmz_cuda_v2_score
-//   cuda_v2_attention.cu  attention: the fast tiled kernel and the naive one
+//   cuda_v2_attention.cu  attention: the fast tiled kernel, the naive one and
+//                         the tensor-core (mma) one
 // Everything version 2 keeps from version 1 runs on v1's kernels through
 // the lmz_cuda the object holds (cuda_internal.h).
 #ifndef LMZ_CUDA_V2_INTERNAL_H
@@ -44,6 +45,8 @@ struct lmz_v2_att {
 // o (rows of d int32, Q12): the attention output of every row and head.
 void lmz_cuda_v2_attend_fast(const lmz_cuda *g, const lmz_v2_att *a, int32_t *o);
 void lmz_cuda_v2_attend_naive(const lmz_cuda *g, const lmz_v2_att *a, int32_t *o);
+// int8 tensor cores (mma.sync m16n8k32, sm_80+); no opt-in (< 48 KB).
+void lmz_cuda_v2_attend_mma(const lmz_cuda *g, const lmz_v2_att *a, int32_t *o);
 // Shared memory of the fast kernel for g's model (opt-in above 48 KB).
 lmz_status lmz_cuda_v2_attend_init(const lmz_cuda *g, lmz_err *err);
 

@@ -138,7 +138,8 @@ extern "C" lmz_cuda *lmz_cuda_v2_base(lmz_cuda_v2 *g)
 
 extern "C" void lmz_cuda_v2_set_variant(lmz_cuda_v2 *g, int variant)
 {
-    g->variant = variant == LMZ_CUDA_V2_NAIVE ? LMZ_CUDA_V2_NAIVE : LMZ_CUDA_V2_FAST;
+    g->variant = variant == LMZ_CUDA_V2_NAIVE || variant == LMZ_CUDA_V2_MMA ? variant
+                                                                             : LMZ_CUDA_V2_FAST;
 }
 
 extern "C" void lmz_cuda_v2_free(lmz_cuda_v2 *g)
@@ -228,6 +229,8 @@ static void v2_layer(const lmz_cuda_v2 *g2, int l, const lmz_dacts *a, lmz_v2_at
                a->big, q8, k8, v8, eq);
     if (g2->variant == LMZ_CUDA_V2_NAIVE)
         lmz_cuda_v2_attend_naive(g, att, a->o);
+    else if (g2->variant == LMZ_CUDA_V2_MMA)
+        lmz_cuda_v2_attend_mma(g, att, a->o);
     else
         lmz_cuda_v2_attend_fast(g, att, a->o);
     lmz_cuda_quant_rows(g, n, d, LMZ_QUANT_PLAIN, a->o, a->zq, a->za);

@@ -28,8 +28,10 @@ typedef struct lmz_cuda_v2 lmz_cuda_v2;
  * per block, int8 dot products (__dp4a) for Q.K and P.V; the table with one
  * block of 256 threads per row. NAIVE: one thread per (chunk, query, head)
  * for attention and one thread per row for the table: the simple
- * references the fast kernels are checked against on the device. */
-enum { LMZ_CUDA_V2_FAST = 0, LMZ_CUDA_V2_NAIVE = 1 };
+ * references the fast kernels are checked against on the device. MMA: as
+ * FAST, but attention on the int8 tensor cores (mma.sync m16n8k32: Q.K
+ * s8 x s8, P.V u8 x s8; sm_80 or later); the table as FAST. */
+enum { LMZ_CUDA_V2_FAST = 0, LMZ_CUDA_V2_NAIVE = 1, LMZ_CUDA_V2_MMA = 2 };
 
 /* Copy version 2 model m to the current device (m->m is its tensors; the
  * model is not validated here: lmz_model_v2_validate first).
@@ -37,7 +39,7 @@ enum { LMZ_CUDA_V2_FAST = 0, LMZ_CUDA_V2_NAIVE = 1 };
 lmz_status lmz_cuda_v2_create(const lmz_model_v2 *m, lmz_cuda_v2 **out, lmz_err *err);
 void lmz_cuda_v2_free(lmz_cuda_v2 *g);
 
-/* LMZ_CUDA_V2_FAST (the default) or LMZ_CUDA_V2_NAIVE. */
+/* LMZ_CUDA_V2_FAST (the default), LMZ_CUDA_V2_NAIVE or LMZ_CUDA_V2_MMA. */
 void lmz_cuda_v2_set_variant(lmz_cuda_v2 *g, int variant);
 
 /* As lmz_cuda_score: chunks of lengths 1..ctx; cum/freq at [c * ctx + i];
