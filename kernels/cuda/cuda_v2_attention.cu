@@ -332,6 +332,16 @@ __device__ __forceinline__ void v2_mma_u8(int (&c)[4], const uint32_t (&a)[4], u
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// 4 int8 of a row as one word (bytes c0 .. c0+3, zero at c >= dh): one
+// 32-bit load when dh is a multiple of 4 (then d is, every row and head
+// starts on a word, and a word is all in or all past dh), else pack4.
+__device__ __forceinline__ int ld4(const int8_t *src, int c0, int dh, bool al)
+{
+    if (al)
+        return c0 < dh ? *(const int *)(src + c0) : 0;
+    return pack4(src, c0, dh);
+}
+
 // Shared memory (words): Ks [KT][8 DK + 4] key rows (4 int8 per word),
 // Vt [32 DK][V2M_LDV] values transposed (word w of channel c: keys
 // 4w..4w+3), Ps [QT][V2M_LDV] the weights P (u8, 4 keys per word).
@@ -364,6 +374,7 @@ k_v2_attend_mma(int d, int H, lmz_v2_att a, int32_t *__restrict__ o)
     const int wlast = min(q0 + r0 + 15, qend - 1);  // the warp's last valid query (< its first: none)
     const int8_t *hq = a.q8 + (size_t)h * dh, *hk = a.k8 + (size_t)h * dh,
                  *hv = a.v8 + (size_t)h * dh;
+    const bool al = (dh & 3) == 0;
 
     for (int x = tid; x < V2_EXP8_CAP; x += V2M_THREADS)
         ex8[x] = x < a.n8 ? a.exp8[x] : 0;
@@ -375,7 +386,7 @@ k_v2_attend_mma(int d, int H, lmz_v2_att a, int32_t *__restrict__ o)
 #pragma unroll
         for (int r = 0; r < 4; r++) {
             const int i = (r & 1) ? ib : ia, c0 = 32 * kq + 16 * (r >> 1) + 4 * tg;
-            qa[kq][r] = i < qend ? (uint32_t)pack4(hq + (row0 + i) * d, c0, dh) : 0u;
+            qa[kq][r] = i < qend ? (uint32_t)ld4(hq + (row0 + i) * d, c0, dh, al) : 0u;
         }
     const int ta = ia < qend ? 16 - a.eq[(row0 + ia) * H + h] - ks : 0;
     const int tb = ib < qend ? 16 - a.eq[(row0 + ib) * H + h] - ks : 0;
@@ -387,7 +398,7 @@ k_v2_attend_mma(int d, int H, lmz_v2_att a, int32_t *__restrict__ o)
         __syncthreads();
         for (int idx = tid; idx < LMZ_V2_KT * 8 * DK; idx += V2M_THREADS) {
             const int r = idx / (8 * DK), w = idx % (8 * DK);
-            Ks[r * LDK + w] = j0 + r < qend ? pack4(hk + (row0 + j0 + r) * d, 4 * w, dh) : 0;
+            Ks[r * LDK + w] = j0 + r < qend ? ld4(hk + (row0 + j0 + r) * d, 4 * w, dh, al) : 0;
         }
         __syncthreads();
         if (j0 > wlast)
@@ -431,18 +442,23 @@ k_v2_attend_mma(int d, int H, lmz_v2_att a, int32_t *__restrict__ o)
         __syncthreads();
         for (int idx = tid; idx < LMZ_V2_KT * 8 * DK; idx += V2M_THREADS) {
             const int r = idx / (8 * DK), w = idx % (8 * DK);
-            Ks[r * LDK + w] = j0 + r < qend ? pack4(hk + (row0 + j0 + r) * d, 4 * w, dh) : 0;
+            Ks[r * LDK + w] = j0 + r < qend ? ld4(hk + (row0 + j0 + r) * d, 4 * w, dh, al) : 0;
         }
-        for (int idx = tid; idx < 32 * DK * V2M_KW; idx += V2M_THREADS) {
-            const int cc = idx / V2M_KW, w = idx % V2M_KW;
-            uint32_t x = 0;
-            if (cc < dh)
-                for (int b = 0; b < 4; b++) {
-                    const int j = j0 + 4 * w + b;
-                    if (j < qend)
-                        x |= (uint32_t)(uint8_t)hv[(row0 + j) * d + cc] << (8 * b);
-                }
-            Vt[cc * V2M_LDV + w] = (int)x;
+        // V transposed: a thread reads channels 4cw..4cw+3 of keys
+        // 4w..4w+3 (4 words) and writes the 4 channels' words of those keys
+        for (int idx = tid; idx < 8 * DK * V2M_KW; idx += V2M_THREADS) {
+            const int cw = idx % (8 * DK), w = idx / (8 * DK);
+            uint32_t r[4];
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                const int j = j0 + 4 * w + k;
+                r[k] = j < qend ? (uint32_t)ld4(hv + (row0 + j) * d, 4 * cw, dh, al) : 0u;
+            }
+#pragma unroll
+            for (int b = 0; b < 4; b++)
+                Vt[(4 * cw + b) * V2M_LDV + w] =
+                    (int)(((r[0] >> (8 * b)) & 0xffu) | (((r[1] >> (8 * b)) & 0xffu) << 8) |
+                          (((r[2] >> (8 * b)) & 0xffu) << 16) | (((r[3] >> (8 * b)) & 0xffu) << 24));
         }
         __syncthreads();
         if (j0 > wlast)
