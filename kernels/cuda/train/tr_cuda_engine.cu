@@ -325,9 +325,7 @@ extern "C" lmz_status tr_engine_cuda_create(const lmz_config *cfg, const tr_cuda
     if (bs == CUBLAS_STATUS_SUCCESS)
         bs = cublasSetMathMode(e->g.blas, CUBLAS_DEFAULT_MATH);
     if (bs != CUBLAS_STATUS_SUCCESS) {
-        if (bs != CUBLAS_STATUS_SUCCESS && e->g.blas == NULL)
-            e->g.blas = NULL;
-        engine_destroy(e);
+        engine_destroy(e); // a handle that was created is destroyed there
         return lmz_err_set(err, LMZ_ERR_GENERIC, "train (cuda): cuBLAS setup failed (status %d)",
                            (int)bs);
     }
