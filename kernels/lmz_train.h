@@ -192,6 +192,23 @@ lmz_status lmz_trainer_run(lmz_trainer *t, const uint8_t *train, size_t ntrain,
 /* Start a new run (before its first step) from fm instead of the seeded
  * initialisation; fm must have the run's shape. */
 lmz_status lmz_trainer_set_model(lmz_trainer *t, const lmz_fmodel *fm, lmz_err *err);
+/* Where the gradients are computed; the host keeps the optimizer, the
+ * schedules, validation and checkpoints, so checkpoints and models do not
+ * depend on it and a run may resume on another device. */
+typedef struct lmz_train_device {
+    int32_t cuda;       /* 1: forward and backward on the CUDA device (float32, cuBLAS) */
+    int32_t sync_check; /* debugging: wait for and check every kernel (naming a failing
+                         * one and its launch site) and time each by name */
+} lmz_train_device;
+/* LMZ_OK when d can be used here; LMZ_ERR_NO_DEVICE (saying why) when d
+ * asks for cuda and there is no device or lmz was built without CUDA. */
+lmz_status lmz_trainer_device_probe(const lmz_train_device *d, lmz_err *err);
+/* Set before lmz_trainer_run (the CPU when never called). cuda without a
+ * device, or in an lmz built without CUDA: LMZ_ERR_NO_DEVICE. */
+lmz_status lmz_trainer_set_device(lmz_trainer *t, const lmz_train_device *d, lmz_err *err);
+/* After a run with sync_check on the device: the time spent per kernel, as
+ * text (empty otherwise). Returns its length (at most cap - 1). */
+size_t lmz_trainer_device_report(const lmz_trainer *t, char *buf, size_t cap);
 /* Write a checkpoint (temporary file beside it, then rename). */
 lmz_status lmz_trainer_save(const lmz_trainer *t, const char *path, lmz_err *err);
 const lmz_fmodel *lmz_trainer_model(const lmz_trainer *t);

@@ -43,6 +43,16 @@
 #              MB/s, 3.2m >= 30).
 #   memcheck   compute-sanitizer memcheck of test_cuda_infer on the models
 #              matching LMZ_CUDA_TEST_ONLY (default "random tiny random").
+#   train      (about 9 minutes) the GPU trainer: 1. build lmz and
+#              test_cuda_train; 2. test_cuda_train (GPU loss and gradients
+#              against the CPU's, tensor by tensor, and 20 steps of both
+#              trainers); when it fails, it is rerun at once with
+#              LMZ_CUDA_SYNC=1 (names the first failing kernel) and the mode
+#              stops; 3. `lmz train --device cuda` of 800k and 3.2m for
+#              LMZ_GPU_TRAIN_S seconds each (default 120) on the carried
+#              corpus (.carry/corpus/{train,val}.txt.xz, made by
+#              scripts/gpu-corpus.sh), reporting tokens/s, steps and the
+#              validation bpb; the models come back in $OUT.
 #   --rehearse no GPU (this development machine): everything that can run
 #              without one: the build from the carried libraries alone, the
 #              GPU tests, tests/test_cuda_v2 and the bench (which must skip:
@@ -50,7 +60,9 @@
 #              parsing and judging of their output on canned lines, the
 #              CLI (--device cuda refused, CPU round trip), and the CPU
 #              tests of that build (LMZ_REHEARSE_CTEST: extra ctest
-#              arguments, e.g. "-R ^(coder|infer)$").
+#              arguments, e.g. "-R ^(coder|infer)$"); also the train mode's
+#              test (must skip), its refusal of --device cuda and the
+#              parsing of its training lines.
 # Environment: LMZ_GPU_BUILD (build folder, default build-gpu),
 # LMZ_GPU_CHECK_BUDGET (seconds for the whole script; default per mode),
 # LMZ_GPU_CHECK_JOBS (build jobs, default nproc).
@@ -67,9 +79,10 @@ sync | memcheck) budget=280 ;;
 cli) budget=150 ;;
 full) budget=330 ;;
 v2) budget=200 ;;
+train) budget=560 ;;
 --rehearse) budget=3000 ;;
 *)
-    echo "usage: $0 [quick|sync|full|cli|v2|memcheck|--rehearse]" >&2
+    echo "usage: $0 [quick|sync|full|cli|v2|train|memcheck|--rehearse]" >&2
     exit 2
     ;;
 esac
@@ -160,6 +173,7 @@ RL="-Wl,-rpath-link,$LIBS"
 targets="--target lmz test_cuda_infer test_cuda_bench"
 [ "$mode" = --rehearse ] && targets=
 [ "$mode" = v2 ] && targets="--target test_cuda_v2"
+[ "$mode" = train ] && targets="--target lmz test_cuda_train"
 jobs=${LMZ_GPU_CHECK_JOBS:-$(nproc)}
 tb=$(date +%s)
 if timeout "$(tmo 200)" env \
@@ -608,6 +622,145 @@ v2_checks() {
     v2_verdicts 200k 3.2m
 }
 
+# ---- the GPU trainer (mode train)
+# train_test [VAR=VALUE...]: test_cuda_train, its lines shown as they come
+# (one per check), into cuda-train.log (cuda-train-sync.log with
+# LMZ_CUDA_SYNC=1); sets $rc
+train_test() {
+    local lf=$log/cuda-train.log t=${TRAIN_TEST_T:-200}
+    [ $# -gt 0 ] && lf=$log/cuda-train-sync.log
+    part "2. GPU trainer test ($(basename "$lf"))"
+    local t0
+    t0=$(date +%s)
+    (cd "$bd/tests" && timeout "$(tmo "$t")" env "${tests_env[@]}" "$@" \
+        LD_LIBRARY_PATH="$LIBS" $SB ./test_cuda_train) 2>&1 | tee "$lf"
+    rc=${PIPESTATUS[0]}
+    local dt=$(($(date +%s) - t0))
+    case $rc in
+    0) say "ok   GPU trainer test: loss and every gradient tensor as the CPU's; 20 steps track the CPU ($dt s)" ;;
+    77)
+        if [ "$mode" = --rehearse ]; then
+            say "ok   GPU trainer test skipped without a device (exit 77), as it must"
+        else
+            say "FAIL GPU trainer test skipped: the binary saw no CUDA device (exit 77)"
+        fi
+        ;;
+    124 | 137) say "FAIL GPU trainer test timed out after $dt s; last line: $(tail -1 "$lf")" ;;
+    *)
+        say "FAIL GPU trainer test (exit $rc, $dt s): $(grep -c 'FAIL' "$lf") failing lines; first: $(grep -m1 'FAIL' "$lf")"
+        local k
+        k=$(train_kernel_line "$lf")
+        [ -n "$k" ] && say "info   $k"
+        ;;
+    esac
+}
+# the line naming a failing kernel or GEMM (tr_cuda_launch.cu's message)
+train_kernel_line() { grep -m1 -E 'train \(cuda\): .*\((tr_cuda_[a-z]+\.cu):[0-9]+, launch' "$1"; }
+# train_parse ERRFILE: "steps S, tokens/s R, val float F bpb, integer I bpb"
+# from lmz train's summary lines
+train_parse() {
+    local f=$1 steps rate fl in
+    steps=$(sed -n 's/^train: \([0-9]*\) steps, .*/\1/p' "$f" | tail -1)
+    rate=$(sed -n 's/^train: .* s (\([0-9.]*\) tokens\/s at the end).*/\1/p' "$f" | tail -1)
+    fl=$(sed -n 's/^train: validation (.*): float \([0-9.]*\) bpb, integer .*/\1/p' "$f" | tail -1)
+    in=$(sed -n 's/^train: validation (.*): float .* bpb, integer \([0-9.]*\) bpb.*/\1/p' "$f" | tail -1)
+    echo "steps ${steps:-?}, ${rate:-?} tokens/s, validation float ${fl:-?} bpb, integer ${in:-?} bpb"
+}
+# the carried corpus, unpacked once into $1 (train.txt, val.txt)
+train_corpus() {
+    local w=$1 c=$top/.carry/corpus k
+    for k in train val; do
+        [ -s "$w/$k.txt" ] && continue
+        [ -f "$c/$k.txt.xz" ] || { say "FAIL no $c/$k.txt.xz: run scripts/gpu-corpus.sh CORPUS_DIR here and carry .carry"; return 1; }
+        if command -v xz >/dev/null; then
+            xz -dc "$c/$k.txt.xz" >"$w/$k.txt" || return 1
+        else
+            python3 -c "import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], 'wb'))" \
+                "$c/$k.txt.xz" "$w/$k.txt" || return 1
+        fi
+    done
+}
+# train_preset PRESET LR: lmz train --device cuda for LMZ_GPU_TRAIN_S seconds,
+# the text-general recipe's schedule (scripts/train-default-models.sh) with
+# its learning rate at twice the CLI's default for the width
+train_preset() {
+    local p=$1 lr=$2 w=$3 secs=${LMZ_GPU_TRAIN_S:-120}
+    local t
+    t=$(tmo $((secs + 90)))
+    if [ "$t" -lt $((secs / 2 + 30)) ]; then
+        say "SKIP train $p (budget: $(left) s left)"
+        return
+    fi
+    part "3. lmz train --device cuda --preset $p (${secs} s)"
+    local err=$w/train-$p.err t0
+    t0=$(date +%s)
+    timeout "$t" env LD_LIBRARY_PATH="$LIBS" ${TRAIN_ENV:-} "$bd/lmz" train "$w/train.txt" --val "$w/val.txt" \
+        --device cuda --preset "$p" --time "$secs" --lr "$lr" --ctx-schedule 256:0.6,1024:0.85,2048 \
+        --seed 1 --eval-every 200 --eval-bytes 64k --final-eval 1M --no-progress \
+        --log "$w/train-$p.tsv" -f -o "$log/gpu-$p.lmzm" 2>"$err"
+    local r=$? dt=$(($(date +%s) - t0))
+    { echo "=== $p (exit $r, $dt s)"; cat "$err"; echo "--- log"; cat "$w/train-$p.tsv" 2>/dev/null; } >>"$log/train.log"
+    if [ $r = 0 ]; then
+        say "ok   train $p on cuda: $(train_parse "$err") ($dt s)"
+    else
+        say "FAIL train $p on cuda (exit $r, $dt s): $(tail -1 "$err") (log: train.log)"
+    fi
+}
+train_mode() {
+    TRAIN_TEST_T=200 train_test
+    if [ "$rc" != 0 ]; then
+        if [ "$(left)" -ge 60 ]; then
+            part "2b. rerun with LMZ_CUDA_SYNC=1 (every launch checked)"
+            TRAIN_TEST_T=150 train_test LMZ_CUDA_SYNC=1
+            local k
+            k=$(train_kernel_line "$log/cuda-train-sync.log")
+            [ -n "$k" ] && say "info first failing kernel: $k" ||
+                say "info no kernel failed with per-launch checks: the difference is in the results (see cuda-train-sync.log)"
+        fi
+        say "info the trainer runs are skipped after a failed test"
+        return
+    fi
+    local w
+    w=$(mktemp -d)
+    if train_corpus "$w"; then
+        say "info corpus: $(stat -c %s "$w/train.txt") training bytes, $(stat -c %s "$w/val.txt") validation"
+        train_preset 800k 1e-2 "$w"
+        train_preset 3.2m 5e-3 "$w"
+    fi
+    rm -rf "$w"
+}
+# rehearsal only: the train mode's parsing on canned lines and its refusal
+rehearse_train() {
+    part "rehearsal: the train mode"
+    local c=$log/canned.tmp ok=1 out
+    printf '%s\n' 'train: d 128, 4 layers, 4 heads, ff 512, ctx 2048 (800000 parameters); 1 training bytes' \
+        'train: validation (1048576 bytes): float 2.1234 bpb, integer 2.1301 bpb (quantization gap +0.32%)' \
+        'train: 512 steps, 8388608 tokens in 120 s (91234 tokens/s at the end); wrote m.lmzm (m, hash 00)' >"$c"
+    out=$(train_parse "$c")
+    [ "$out" = "steps 512, 91234 tokens/s, validation float 2.1234 bpb, integer 2.1301 bpb" ] || { ok=0; echo "train_parse: '$out'"; }
+    printf '%s\n' '200k T=64 B=6 micro=0 FAIL: train (cuda): k_softmax_fwd (tr_cuda_rows.cu:371, launch 12): an illegal memory access was encountered' >"$c"
+    case $(train_kernel_line "$c") in *"k_softmax_fwd (tr_cuda_rows.cu:371"*) ;; *) ok=0; echo "train_kernel_line: '$(train_kernel_line "$c")'" ;; esac
+    rm -f "$c"
+    [ $ok = 1 ] && say "ok   rehearsal: training summary and failing kernel parsed from canned lines" ||
+        say "FAIL rehearsal: train parsing (see above)"
+    local w
+    w=$(mktemp -d)
+    head -c 20000 "$top/README.md" >"$w/t.txt"
+    if run_bin "$bd/lmz" train "$w/t.txt" -o "$w/t.lmzm" --steps 1 --device cuda >"$w/msg" 2>&1; then
+        say "FAIL train --device cuda succeeded without a device"
+    elif [ "$(wc -l <"$w/msg")" = 1 ] && grep -q '^lmz train: --device cuda: ' "$w/msg"; then
+        say "ok   train --device cuda refused in one line: $(cat "$w/msg")"
+    else
+        say "FAIL train --device cuda: not one clear line: $(head -3 "$w/msg" | tr '\n' ' ')"
+    fi
+    if [ -f "$top/.carry/corpus/train.txt.xz" ] && train_corpus "$w"; then
+        say "ok   carried corpus unpacks: $(stat -c %s "$w/train.txt") training bytes, $(stat -c %s "$w/val.txt") validation"
+    else
+        say "info no carried corpus here (.carry/corpus): scripts/gpu-corpus.sh makes it"
+    fi
+    rm -rf "$w"
+}
+
 # ---- the modes
 case $mode in
 quick)
@@ -638,6 +791,9 @@ cli)
     cli_checks
     cli_throughput
     ;;
+train)
+    train_mode
+    ;;
 memcheck)
     part "2. compute-sanitizer memcheck"
     only=${LMZ_CUDA_TEST_ONLY:-random tiny random}
@@ -663,6 +819,8 @@ v2)
     part "3. bench (must skip)"
     bench_preset 200k 8 1 16 15
     rehearse_parsing
+    TRAIN_TEST_T=60 train_test
+    rehearse_train
     cli_checks
     part "rehearsal: CPU tests of this build"
     # ctest itself sees the carried libraries here, unlike on the GPU

@@ -30,8 +30,14 @@ void cli_env_common(lmz_common_opts *c)
      * on it) */
     const char *db = getenv("LMZ_DECODE_BATCH");
     c->decode_batch = db ? atoi(db) : 0;
-    /* debugging the CUDA backend: name the kernel that fails (docs/cuda.md) */
-    const char *cs = getenv("LMZ_CUDA_SYNC");
-    c->cuda_sync = cs && strcmp(cs, "1") == 0;
+    c->cuda_sync = cli_env_cuda_sync();
     cli_env_select_simd();
+}
+
+int cli_env_cuda_sync(void)
+{
+    /* debugging the CUDA backend and trainer: name the kernel that fails
+     * (docs/cuda.md) */
+    const char *cs = getenv("LMZ_CUDA_SYNC");
+    return cs && strcmp(cs, "1") == 0;
 }

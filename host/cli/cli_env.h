@@ -19,4 +19,8 @@ void cli_env_select_simd(void);
  * select the SIMD path. */
 void cli_env_common(lmz_common_opts *c);
 
+/* $LMZ_CUDA_SYNC=1: wait for and check every CUDA kernel (inference and
+ * training), naming the first that fails; training also times them. */
+int cli_env_cuda_sync(void);
+
 #endif

@@ -1,4 +1,6 @@
-/* train.c: `lmz train DATA... -o MODEL`: train a model on the CPU, quantize
+/* train.c: `lmz train DATA... -o MODEL`: train a model on the CPU or a CUDA
+ * GPU (--device cuda: the forward and backward passes; the optimizer stays
+ * on the CPU, so checkpoints move between the two), quantize
  * it to the integer model and write it as a model file that `lmz compress
  * -m MODEL` uses (and embeds).
  *
@@ -28,7 +30,8 @@ static const char usage[] =
     "usage: lmz train DATA... -o MODEL [options]\n"
     "       lmz train DATA... -o MODEL --resume CKPT [options]\n"
     "\n"
-    "Train a byte-level transformer on DATA (files, concatenated) on the CPU, then\n"
+    "Train a byte-level transformer on DATA (files, concatenated) on the CPU or a\n"
+    "CUDA GPU, then\n"
     "quantize it to lmz's integer model and write MODEL (.lmzm), for\n"
     "'lmz compress -m MODEL'. Every window of training text starts from an empty\n"
     "context, as every 2048-byte chunk does when compressing.\n"
@@ -75,8 +78,9 @@ static const char usage[] =
     "                        ctx, qat, train bpb, val bpb, tokens/s, GFLOP/s)\n"
     "  -o, --output MODEL    the model file (required)\n"
     "  -T, --threads N       threads (default: all cores)\n"
-    "      --device DEV      auto or cpu (default auto: the CPU); cuda: training on\n"
-    "                        a GPU is not built yet, and says so\n"
+    "      --device DEV      auto, cpu or cuda (default auto: the CPU); cuda computes\n"
+    "                        the gradients on the GPU in float32 (LMZ_CUDA_SYNC=1:\n"
+    "                        check every kernel and print the time per kernel)\n"
     "  -f, --force           overwrite MODEL, the log\n"
     "  -q, --quiet           no summary, no progress\n"
     "      --no-progress     no progress line (it is shown only on a terminal)\n"
@@ -625,8 +629,11 @@ static lmz_status write_model(const args *a, lmz_trainer *t, const train_data *d
         char hex[33];
         lmz_model_hash_hex(m, hex);
         const lmz_train_progress *p = lmz_trainer_progress(t);
-        fprintf(stderr, "train: %lld steps, %lld tokens in %.0f s; wrote %s (%s, hash %s)\n",
-                (long long)p->step, (long long)p->tokens, p->seconds, a->output, m->name, hex);
+        fprintf(stderr,
+                "train: %lld steps, %lld tokens in %.0f s (%.0f tokens/s at the end); wrote %s "
+                "(%s, hash %s)\n",
+                (long long)p->step, (long long)p->tokens, p->seconds, p->tokens_per_s, a->output,
+                m->name, hex);
     }
     lmz_model_free(m);
     return st;
@@ -638,10 +645,17 @@ int cmd_train(int argc, char **argv)
     if (parse_args(argc, argv, &a))
         return 1;
     cli_env_select_simd(); /* LMZ_SIMD: the path of the evaluations' integer inference */
-    /* The trainer (kernels/train) runs on the CPU; auto means the CPU. */
-    if (a.device == LMZ_DEVICE_CUDA) {
-        fprintf(stderr, "lmz train: training on CUDA is not built yet (use --device cpu)\n");
-        return 1;
+    /* auto means the CPU for training (a GPU only when asked for). Checked
+     * before reading the data: an lmz without CUDA, or a machine without a
+     * device, says so at once. */
+    const lmz_train_device dev = {a.device == LMZ_DEVICE_CUDA, cli_env_cuda_sync()};
+    if (dev.cuda) {
+        lmz_err pe;
+        lmz_err_clear(&pe);
+        if (lmz_trainer_device_probe(&dev, &pe) != LMZ_OK) {
+            fprintf(stderr, "lmz train: --device cuda: %s\n", pe.msg);
+            return 1;
+        }
     }
     train_data d;
     if (check_args(&a, argc - optind) || data_load(&a, argv + optind, argc - optind, &d))
@@ -654,6 +668,8 @@ int cmd_train(int argc, char **argv)
         data_free(&d);
         return 1;
     }
+    if (st == LMZ_OK)
+        st = lmz_trainer_set_device(t, &dev, &e);
     FILE *log = NULL;
     if (st == LMZ_OK)
         st = open_log(&a, &log, &e);
@@ -663,6 +679,11 @@ int cmd_train(int argc, char **argv)
         st = run_training(&a, t, &d, log, &e);
     if (log)
         fclose(log);
+    if (t && dev.sync_check && !a.quiet) {
+        char rep[4096];
+        if (lmz_trainer_device_report(t, rep, sizeof rep) > 0)
+            fputs(rep, stderr);
+    }
     if (st == LMZ_OK)
         st = write_model(&a, t, &d, &e);
     lmz_trainer_free(t);

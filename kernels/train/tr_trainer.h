@@ -5,6 +5,7 @@
 #ifndef TR_TRAINER_H
 #define TR_TRAINER_H
 
+#include "tr_engine.h"
 #include "tr_internal.h"
 
 struct lmz_trainer {
@@ -16,10 +17,10 @@ struct lmz_trainer {
     lmz_train_progress prog; /* step, tokens, seconds... after the last step */
     /* run-time only */
     float *qparams;          /* fake-quantized copy (QAT) */
-    float *grads;            /* nth x nparams, one gradient per thread */
-    int nth;
-    tr_acts **acts;          /* one per thread */
-    int acts_nb, acts_T;
+    float *grads;            /* nparams: the step's summed gradient */
+    int nth;                 /* threads of the CPU work (engine, AdamW, validation) */
+    lmz_train_device dev;    /* where the gradients are computed */
+    tr_grad_engine eng;      /* ... and the engine that does it (tr_engine.h) */
 };
 
 #define TR_KIND_EMB 3 /* a matrix, but not decayed: LayerNorm follows it */

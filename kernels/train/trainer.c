@@ -1,16 +1,10 @@
-/* trainer.c: the training loop: random windows, data-parallel steps over
- * threads, the schedules, validation, checkpoints and the progress callback.
+/* trainer.c: the training loop: random windows, the step's gradient from
+ * an engine (tr_engine.h: the CPU's threads or a CUDA device), clipping and
+ * AdamW, the schedules, validation, checkpoints and the progress callback.
  *
- * A step runs in one OpenMP parallel region. Its windows are cut into
- * micro-batches, and the micro-batches dealt to at most MAX_SLOTS gradient
- * slots (micro-batch k to slot k mod S, in order). Threads take whole slots
- * as they become free (dynamic scheduling: a thread slowed by another
- * process on its core does not hold the step up), each slot's gradient is
- * accumulated in a fixed order, the slots are summed in slot order, and the
- * gradient norm is summed over fixed blocks: so a step's result does not
- * depend on the thread count or on which thread ran what. Then AdamW runs
- * over disjoint parameter ranges. Nothing is split finer than a window, so
- * a step has a handful of barriers whatever the model.
+ * After the engine has summed the step's gradient, its norm is summed over
+ * fixed blocks (so a step's result does not depend on the thread count),
+ * then AdamW runs over disjoint parameter ranges, in one OpenMP region.
  *
  * Checkpoints: the trainer hands its state to checkpoint.c as a
  * tr_ckpt_state and builds itself back from one; checkpoint.c never sees
@@ -20,18 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "tr_ckpt.h"
 #include "tr_trainer.h"
 
-/* Windows per micro-batch: enough rows for efficient matrix products,
- * few enough that a layer's activations stay in cache. */
-#define MICRO_TOKENS 2048
-/* Gradient slots per step: enough to balance two to a few threads. */
-#define MAX_SLOTS 16
 /* Parameters per block of the gradient norm's fixed-order sum. */
 #define NORM_BLOCK 4096
 
@@ -142,16 +127,33 @@ lmz_status lmz_trainer_resume(const char *path, lmz_trainer **out, lmz_err *err)
 
 static void free_run_buffers(lmz_trainer *t)
 {
-    if (t->acts)
-        for (int i = 0; i < t->nth; i++)
-            tr_acts_free(t->acts[i]);
-    free(t->acts);
+    tr_engine_free(&t->eng);
     free(t->grads);
     free(t->qparams);
-    t->acts = NULL;
     t->grads = NULL;
     t->qparams = NULL;
-    t->acts_nb = t->acts_T = 0;
+}
+
+lmz_status lmz_trainer_device_probe(const lmz_train_device *d, lmz_err *err)
+{
+    return d->cuda ? tr_engine_cuda_probe(err) : LMZ_OK;
+}
+
+lmz_status lmz_trainer_set_device(lmz_trainer *t, const lmz_train_device *d, lmz_err *err)
+{
+    const lmz_status st = lmz_trainer_device_probe(d, err);
+    if (st == LMZ_OK)
+        t->dev = *d;
+    return st;
+}
+
+size_t lmz_trainer_device_report(const lmz_trainer *t, char *buf, size_t cap)
+{
+    if (cap > 0)
+        buf[0] = '\0';
+    if (!t->eng.report || cap == 0)
+        return 0;
+    return t->eng.report(t->eng.self, buf, cap);
 }
 
 void lmz_trainer_free(lmz_trainer *t)
@@ -198,81 +200,42 @@ static double lr_at(const lmz_train_opts *o, int64_t step, double frac)
     return o->lr * warm * k;
 }
 
-/* Per-thread activations for micro-batches of nb windows of T tokens. */
-static lmz_status ensure_acts(lmz_trainer *t, int nb, int T, lmz_err *err)
-{
-    if (t->acts && t->acts_nb == nb && t->acts_T == T)
-        return LMZ_OK;
-    if (t->acts)
-        for (int i = 0; i < t->nth; i++) {
-            tr_acts_free(t->acts[i]);
-            t->acts[i] = NULL;
-        }
-    if (!t->acts)
-        t->acts = calloc((size_t)t->nth, sizeof *t->acts);
-    int ok = t->acts != NULL;
-    for (int i = 0; ok && i < t->nth; i++)
-        ok = (t->acts[i] = tr_acts_create(&t->fm->cfg, nb, T)) != NULL;
-    if (!ok)
-        return lmz_err_set(err, LMZ_ERR_NOMEM, "train: out of memory for activations");
-    t->acts_nb = nb;
-    t->acts_T = T;
-    return LMZ_OK;
-}
-
-/* One optimizer step on B windows of T tokens in micro-batches of mb;
- * returns the mean loss in nats per token. */
-static double train_step(lmz_trainer *t, const uint8_t *data, size_t n, int B, int T, int mb,
-                         float lr, size_t *starts, double *work)
+/* One optimizer step on B windows of T tokens: the engine's gradient,
+ * clipped, then AdamW. *mean_loss: the mean loss in nats per token. */
+static lmz_status train_step(lmz_trainer *t, const uint8_t *data, size_t n, int B, int T,
+                             float lr, size_t *starts, double *block_sq, double *mean_loss,
+                             lmz_err *err)
 {
     const size_t np = t->fm->nparams;
     const int fq = t->fm->folded && t->o.qat > 0;
-    const int nmb = (B + mb - 1) / mb, S = nmb < MAX_SLOTS ? nmb : MAX_SLOTS;
     const size_t nblocks = (np + NORM_BLOCK - 1) / NORM_BLOCK;
-    double *slot_loss = work, *block_sq = work + MAX_SLOTS;
     for (int w = 0; w < B; w++)
         starts[w] = (size_t)(((tr_splitmix64(&t->rng) >> 32) * (uint64_t)(n - (size_t)T + 1)) >> 32);
     if (fq)
         tr_fq_params(&t->fm->cfg, t->fm->params, t->qparams);
-    const float dscale = 1.0f / ((float)B * (float)T);
+    const tr_step_in in = {
+        .params = fq ? t->qparams : t->fm->params,
+        .data = data,
+        .starts = starts,
+        .B = B,
+        .T = T,
+        .fake_quant = fq,
+        .dscale = 1.0f / ((float)B * (float)T),
+    };
+    double loss = 0;
+    lmz_status st = t->eng.step(t->eng.self, &in, t->grads, &loss, err);
+    if (st != LMZ_OK)
+        return st;
     const int64_t step = t->prog.step + 1;
     float clip = 1.0f;
 #pragma omp parallel num_threads(t->nth)
     {
-#ifdef _OPENMP
-        tr_acts *a = t->acts[omp_get_thread_num()];
-#else
-        tr_acts *a = t->acts[0];
-#endif
-        tr_params P;
-        tr_params_view(&t->fm->cfg, fq ? t->qparams : t->fm->params, &P);
-#pragma omp for schedule(dynamic, 1)
-        for (int s = 0; s < S; s++) {
-            float *g = t->grads + (size_t)s * np;
-            tr_params G;
-            tr_params_view(&t->fm->cfg, g, &G);
-            memset(g, 0, np * sizeof *g);
-            double loss = 0;
-            for (int k = s; k < nmb; k += S) {
-                const int w = k * mb, nb = B - w < mb ? B - w : mb;
-                tr_acts_load(a, data, starts + w, nb, T);
-                loss += tr_forward(&P, a, fq, dscale);
-                tr_backward(&P, &G, a);
-            }
-            slot_loss[s] = loss;
-        }
-        /* Sum the slots into slot 0, in slot order, block by block. */
 #pragma omp for schedule(static)
         for (size_t b = 0; b < nblocks; b++) {
             const size_t lo = b * NORM_BLOCK, hi = lo + NORM_BLOCK < np ? lo + NORM_BLOCK : np;
             double sq = 0;
-            for (size_t i = lo; i < hi; i++) {
-                float v = t->grads[i];
-                for (int k = 1; k < S; k++)
-                    v += t->grads[(size_t)k * np + i];
-                t->grads[i] = v;
-                sq += (double)v * v;
-            }
+            for (size_t i = lo; i < hi; i++)
+                sq += (double)t->grads[i] * t->grads[i];
             block_sq[b] = sq;
         }
 #pragma omp single
@@ -290,10 +253,8 @@ static double train_step(lmz_trainer *t, const uint8_t *data, size_t n, int B, i
             tr_adamw(t, t->grads, lo, hi, lr, clip, step);
         }
     }
-    double loss = 0;
-    for (int s = 0; s < S; s++)
-        loss += slot_loss[s];
-    return loss / ((double)B * T);
+    *mean_loss = loss / ((double)B * T);
+    return LMZ_OK;
 }
 
 /* Validation: the chunks of val (each from an empty context), or when
@@ -331,10 +292,17 @@ lmz_status lmz_trainer_run(lmz_trainer *t, const uint8_t *train, size_t ntrain,
     if (!hooks)
         hooks = &none;
     free_run_buffers(t);
-    tr_blas_single_thread();
     t->nth = tr_threads(t->o.nthreads);
     const size_t np = t->fm->nparams;
-    t->grads = malloc((size_t)MAX_SLOTS * np * sizeof *t->grads);
+    if (t->dev.cuda) {
+        const tr_cuda_opts co = {.sync_check = t->dev.sync_check};
+        st = tr_engine_cuda_create(&t->fm->cfg, &co, &t->eng, err);
+    } else {
+        st = tr_engine_cpu_create(&t->fm->cfg, t->nth, &t->eng, err);
+    }
+    if (st != LMZ_OK)
+        return st;
+    t->grads = malloc(np * sizeof *t->grads);
     t->qparams = malloc(np * sizeof *t->qparams);
     /* The most windows a step can have: at the shortest window. */
     int64_t minT = t->o.cfg.ctx;
@@ -344,7 +312,7 @@ lmz_status lmz_trainer_run(lmz_trainer *t, const uint8_t *train, size_t ntrain,
         minT = (int64_t)ntrain;
     const int64_t maxB = (t->o.batch_tokens + minT / 2) / minT + 1;
     size_t *starts = malloc((size_t)maxB * sizeof *starts);
-    double *work = malloc((MAX_SLOTS + (np + NORM_BLOCK - 1) / NORM_BLOCK) * sizeof *work);
+    double *work = malloc((np + NORM_BLOCK - 1) / NORM_BLOCK * sizeof *work);
     if (!t->grads || !t->qparams || !starts || !work) {
         free(starts);
         free(work);
@@ -367,18 +335,13 @@ lmz_status lmz_trainer_run(lmz_trainer *t, const uint8_t *train, size_t ntrain,
         int B = (int)((t->o.batch_tokens + T / 2) / T);
         if (B < 1)
             B = 1;
-        int mb = MICRO_TOKENS / T;
-        if (mb < 1)
-            mb = 1;
-        if (mb > B)
-            mb = B;
-        st = ensure_acts(t, mb, T, err);
-        if (st != LMZ_OK)
-            break;
         if (t->o.qat > 0 && frac >= 1.0 - t->o.qat && !t->fm->folded)
             tr_trainer_fold(t);
         const double lr = lr_at(&t->o, t->prog.step, frac);
-        const double loss = train_step(t, train, ntrain, B, T, mb, (float)lr, starts, work);
+        double loss = 0;
+        st = train_step(t, train, ntrain, B, T, (float)lr, starts, work, &loss, err);
+        if (st != LMZ_OK)
+            break;
         const double busy = now_s() - t0;
 
         lmz_train_progress *p = &t->prog;
