@@ -4,6 +4,8 @@
 #include "cuda_internal.h"
 #include "cuda_reduce.cuh"
 
+#define ROW_THREADS 256
+
 // lmz_embed, one thread per (row, column).
 __global__ void k_embed(int n, int d, const uint8_t *__restrict__ in,
                         const int8_t *__restrict__ emb, const int32_t *__restrict__ mult,
@@ -30,55 +32,54 @@ void lmz_cuda_embed(const lmz_cuda *g, int n, const uint8_t *in, int32_t *x)
                g->emb_shift, x);
 }
 
-// lmz_layer_norm then lmz_quant_row. One warp per row, ROW_WARPS rows per
-// block: the row's sums and maxima are warp shuffles, with no shared memory
-// and no block barrier (measured on an H200, the earlier one-block-per-row
-// kernel with three block-wide reductions took 20% of the score's device
-// time at 200k). The row is read again for each pass instead of being kept:
-// it is d int32 and sits in L1. Every lane gets every reduction's result,
-// so all lanes compute the same mean, std and scale, exactly the CPU's
-// (the sums are exact integers, independent of their order).
-#define ROW_WARPS 4
-
-__global__ void __launch_bounds__(ROW_WARPS * 32)
-k_ln_quant(int n, int d, const int32_t *__restrict__ x, int8_t *__restrict__ zq,
-           int32_t *__restrict__ za)
+// Quantise the w values v[] of shared memory into q (lmz_quant_row); every
+// thread of the block calls it. Returns a.
+__device__ int32_t block_quant(const int32_t *v, int w, int8_t *q, int64_t *red)
 {
-    const size_t r = (size_t)blockIdx.x * ROW_WARPS + (threadIdx.x >> 5);
-    const int lane = threadIdx.x & 31;
-    if (r >= (size_t)n)
-        return; // whole warps leave together
-    const int32_t *xr = x + r * d;
-    int64_t sum = 0;
-    for (int c = lane; c < d; c += 32)
-        sum += xr[c];
-    sum = lmz_warp_reduce<int64_t, 0>(sum);
-    const int64_t mean = lmz_div_round(sum, d);
-    uint64_t sq = 0;
-    for (int c = lane; c < d; c += 32) {
-        const int64_t ci = xr[c] - mean;
-        sq += (uint64_t)(ci * ci);
-    }
-    sq = lmz_warp_reduce<uint64_t, 0>(sq);
-    const uint64_t var = sq / (uint64_t)d;
-    const int64_t std = (int64_t)lmz_isqrt64(var + 128);
-    const int64_t inv = (INT64_C(1) << 40) / std;
-    // lmz_quant_row of z = the normalised row, z recomputed in each pass
     int64_t a = 0;
-    for (int c = lane; c < d; c += 32) {
-        const int64_t m = d_abs32((int32_t)lmz_rshift_round((xr[c] - mean) * inv, 28));
+    for (int i = threadIdx.x; i < w; i += blockDim.x) {
+        const int64_t m = d_abs32(v[i]);
         if (m > a)
             a = m;
     }
-    a = lmz_warp_reduce<int64_t, 1>(a);
+    a = lmz_block_reduce<int64_t, 1>(a, red);
     if (a == 0)
         a = 1;
-    const uint64_t qinv = d_quant_inv(a);
-    int8_t *q = zq + r * d;
-    for (int c = lane; c < d; c += 32)
-        q[c] = d_quant_one((int32_t)lmz_rshift_round((xr[c] - mean) * inv, 28), qinv);
-    if (lane == 0)
-        za[r] = (int32_t)a;
+    const uint64_t inv = d_quant_inv(a);
+    for (int i = threadIdx.x; i < w; i += blockDim.x)
+        q[i] = d_quant_one(v[i], inv);
+    return (int32_t)a;
+}
+
+// lmz_layer_norm then lmz_quant_row, one block per row.
+__global__ void k_ln_quant(int d, const int32_t *__restrict__ x, int8_t *__restrict__ zq,
+                           int32_t *__restrict__ za)
+{
+    extern __shared__ int32_t z[]; // d
+    __shared__ int64_t red[32];
+    __shared__ uint64_t ured[32];
+    const size_t r = blockIdx.x;
+    const int32_t *xr = x + r * d;
+    int64_t sum = 0;
+    for (int c = threadIdx.x; c < d; c += blockDim.x)
+        sum += xr[c];
+    sum = lmz_block_reduce<int64_t, 0>(sum, red);
+    const int64_t mean = lmz_div_round(sum, d);
+    uint64_t sq = 0;
+    for (int c = threadIdx.x; c < d; c += blockDim.x) {
+        const int64_t ci = xr[c] - mean;
+        sq += (uint64_t)(ci * ci);
+    }
+    sq = lmz_block_reduce<uint64_t, 0>(sq, ured);
+    const uint64_t var = sq / (uint64_t)d;
+    const int64_t std = (int64_t)lmz_isqrt64(var + 128);
+    const int64_t inv = (INT64_C(1) << 40) / std;
+    for (int c = threadIdx.x; c < d; c += blockDim.x)
+        z[c] = (int32_t)lmz_rshift_round((xr[c] - mean) * inv, 28);
+    __syncthreads();
+    const int32_t a = block_quant(z, d, zq + r * d, red);
+    if (threadIdx.x == 0)
+        za[r] = a;
 }
 
 void lmz_cuda_ln_quant(const lmz_cuda *g, int n, const int32_t *x, int8_t *zq, int32_t *za)
@@ -86,41 +87,24 @@ void lmz_cuda_ln_quant(const lmz_cuda *g, int n, const int32_t *x, int8_t *zq, i
     if (n <= 0)
         return;
     const int d = g->cfg.d_model;
-    LMZ_LAUNCH(g, k_ln_quant, (unsigned)((n + ROW_WARPS - 1) / ROW_WARPS), ROW_WARPS * 32, 0, n,
-               d, x, zq, za);
+    LMZ_LAUNCH(g, k_ln_quant, n, ROW_THREADS, (size_t)d * 4, d, x, zq, za);
 }
 
-// lmz_quant_row of a row (of gelu of it with LMZ_QUANT_GELU): one warp per
-// row as k_ln_quant, the GELU (a table lookup) recomputed in the second pass.
-__device__ __forceinline__ int32_t quant_pre(const lmz_dtabs &tabs, lmz_quant_pre pre, int32_t u)
+// lmz_quant_row of a row (of gelu of it with LMZ_QUANT_GELU), one block per row.
+__global__ void k_quant_rows(int w, lmz_quant_pre pre, lmz_dtabs tabs, const int32_t *__restrict__ v,
+                             int8_t *__restrict__ q, int32_t *__restrict__ a)
 {
-    return pre == LMZ_QUANT_GELU ? d_gelu(tabs, u) : u; // |gelu(u)| <= |u| <= ACT
-}
-
-__global__ void __launch_bounds__(ROW_WARPS * 32)
-k_quant_rows(int n, int w, lmz_quant_pre pre, lmz_dtabs tabs, const int32_t *__restrict__ v,
-             int8_t *__restrict__ q, int32_t *__restrict__ a)
-{
-    const size_t r = (size_t)blockIdx.x * ROW_WARPS + (threadIdx.x >> 5);
-    const int lane = threadIdx.x & 31;
-    if (r >= (size_t)n)
-        return;
-    const int32_t *vr = v + r * w;
-    int64_t am = 0;
-    for (int i = lane; i < w; i += 32) {
-        const int64_t m = d_abs32(quant_pre(tabs, pre, vr[i]));
-        if (m > am)
-            am = m;
+    extern __shared__ int32_t vs[]; // w
+    __shared__ int64_t red[32];
+    const size_t r = blockIdx.x;
+    for (int i = threadIdx.x; i < w; i += blockDim.x) {
+        const int32_t u = v[r * w + i];
+        vs[i] = pre == LMZ_QUANT_GELU ? d_gelu(tabs, u) : u; // |gelu(u)| <= |u| <= ACT
     }
-    am = lmz_warp_reduce<int64_t, 1>(am);
-    if (am == 0)
-        am = 1;
-    const uint64_t inv = d_quant_inv(am);
-    int8_t *qr = q + r * w;
-    for (int i = lane; i < w; i += 32)
-        qr[i] = d_quant_one(quant_pre(tabs, pre, vr[i]), inv);
-    if (lane == 0)
-        a[r] = (int32_t)am;
+    __syncthreads();
+    const int32_t am = block_quant(vs, w, q + r * w, red);
+    if (threadIdx.x == 0)
+        a[r] = am;
 }
 
 void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, lmz_quant_pre pre, const int32_t *v,
@@ -128,8 +112,7 @@ void lmz_cuda_quant_rows(const lmz_cuda *g, int n, int w, lmz_quant_pre pre, con
 {
     if (n <= 0)
         return;
-    LMZ_LAUNCH(g, k_quant_rows, (unsigned)((n + ROW_WARPS - 1) / ROW_WARPS), ROW_WARPS * 32, 0, n,
-               w, pre, g->tabs, v, q, a);
+    LMZ_LAUNCH(g, k_quant_rows, n, ROW_THREADS, (size_t)w * 4, w, pre, g->tabs, v, q, a);
 }
 
 // The q, k and v head slices of the qkv output, each row-quantised: one warp
@@ -172,12 +155,15 @@ void lmz_cuda_quant_heads(const lmz_cuda *g, int n, const int32_t *qkv, const lm
     LMZ_LAUNCH(g, k_quant_heads, (unsigned)((threads + 255) / 256), 256, 0, n, d, H, qkv, *dst);
 }
 
-// The row kernels (one warp per row, values recomputed rather than kept)
-// use no dynamic shared memory, so no model can ask them for too much: the
-// launcher files' init hook has nothing to check here.
+// The row kernels' dynamic shared memory is one row: d int32 for LN, and
+// up to max(d, d_ff) int32 for row quantisation (the attention output and
+// the GELU of ff1's).
 lmz_status lmz_cuda_rows_init(const lmz_cuda *g, lmz_err *err)
 {
-    (void)g;
-    (void)err;
-    return LMZ_OK;
+    const size_t d = (size_t)g->cfg.d_model, f = (size_t)g->cfg.d_ff;
+    lmz_status st = lmz_cuda_smem(g, (const void *)k_ln_quant, "k_ln_quant", d * 4, err);
+    if (st == LMZ_OK)
+        st = lmz_cuda_smem(g, (const void *)k_quant_rows, "k_quant_rows", (d > f ? d : f) * 4,
+                           err);
+    return st;
 }
