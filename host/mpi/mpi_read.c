@@ -203,6 +203,7 @@ static lmz_status outputs_finish(MPI_Comm comm, outputs *o, lmz_status rc, lmz_e
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
+    lmz_status agreed = rc; /* the same on every rank */
     if (rank == 0 && o->files) {
         for (size_t k = 0; k < o->n; k++) {
             if (!rc)
@@ -211,7 +212,8 @@ static lmz_status outputs_finish(MPI_Comm comm, outputs *o, lmz_status rc, lmz_e
                 lmz_atomic_abort(&o->files[k]);
         }
     }
-    rc = lmz_mpi_agree(comm, rc, err);
+    if (!agreed)
+        rc = lmz_mpi_agree(comm, rc, err);
     outputs_free(o, 1);
     return rc;
 }
