@@ -289,8 +289,8 @@ lmz_status lmz_mpi_compress(MPI_Comm comm, const lmz_compress_opts *o, lmz_stats
 
     /* rank 0: the temporary file beside the archive (refuses an existing
      * archive without -f); every rank learns its name */
-    if (rank == 0)
-        rc = lmz_archive_reserve(o->output, o->c.force, &w, err);
+    if (rank == 0 && (rc = lmz_archive_reserve(o->output, o->c.force, &w, err)) == LMZ_ERR_EXISTS)
+        lmz_err_set(err, rc, "%s: already exists (use -f to overwrite)", o->output);
     if ((rc = lmz_mpi_agree(comm, rc, err)) != LMZ_OK)
         goto out;
     tmp = rank == 0 ? (char *)lmz_archive_tmp_path(w) : NULL;
