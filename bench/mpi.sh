@@ -6,6 +6,7 @@
 # bench/results/mpi.md. Usage: bench/mpi.sh [SERIAL-LMZ [MPI-LMZ [BYTES]]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 serial=$(readlink -f "${1:-build/lmz}")
 mpilmz=$(readlink -f "${2:-build-mpi/lmz}")
 bytes=${3:-262144}
@@ -19,11 +20,12 @@ mpi=(mpirun -q --oversubscribe)
 export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | awk '{printf "%.2f", $1 - $3}'; }
 declare -A c d
+load0=$(cut -d" " -f1-3 /proc/loadavg)
 run() { # NAME THREADS LAUNCHER...
   local name=$1 th=$2; shift 2
   rm -rf "$work/o" "$work/a.lmz"
-  c[$name]=$(t "$@" compress -T "$th" --codec lm -q "$work/in.txt" -o "$work/a.lmz")
-  d[$name]=$(t "$@" decompress -T "$th" -q "$work/a.lmz" -o "$work/o/")
+  c[$name]=$(cd "$work" && t "$@" compress -T "$th" --codec lm --block-chunks 16 -q in.txt -o a.lmz)
+  d[$name]=$(cd "$work" && t "$@" decompress -T "$th" -q a.lmz -o o/)
   cmp -s "$work/in.txt" "$work/o/in.txt" || { echo "bench: $name: round trip failed" >&2; exit 1; }
   cp "$work/a.lmz" "$work/$name.lmz"
 }
@@ -38,9 +40,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
   echo "# MPI ranks beside threads"
   echo
   echo "bench/mpi.sh, $(date -u +%Y-%m-%d), $(nproc) cores (shared with other work: noisy),"
-  echo "input: $bytes bytes of text (docs and sources), \`--codec lm\`, the default text model,"
+  echo "input: $bytes bytes of text (docs and sources), \`--codec lm --block-chunks 16\` (32 KiB blocks: each of"
+  echo "2 ranks gets several), the default text model,"
   echo "Open MPI $(mpirun --version 2>/dev/null | head -1 | awk '{print $NF}') on loopback. Wall time of the whole command"
-  echo "(mpirun start-up and model loading included)."
+  echo "(mpirun start-up and model loading included). Load average (1, 5, 15 min) at the"
+  echo "start: $load0; at the end: $(cut -d" " -f1-3 /proc/loadavg) (other sessions' work on the same 2 cores)."
   echo
   echo "| run | compress s | KB/s | vs serial -T 1 | decompress s | KB/s | vs serial -T 1 |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -49,5 +53,5 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
   done
   echo
   echo "Archive file of -np 2 byte-identical to serial -T 1: $same."
-} >bench/results/mpi.md
-cat bench/results/mpi.md
+} >"$root/bench/results/mpi.md"
+cat "$root/bench/results/mpi.md"
