@@ -2,8 +2,35 @@
 # Install the Debian packages lmz needs (only those missing) and build it in
 # build/. Safe to run again: it installs nothing twice and rebuilds only what
 # changed. Usage: scripts/setup.sh [extra cmake -D options...]
+#        scripts/setup.sh --mpi [extra cmake -D options...]
+# --mpi: instead, install Open MPI and the parallel HDF5 (openmpi-bin,
+# libopenmpi-dev, libhdf5-openmpi-dev) and build build-mpi/ with
+# -DLMZ_MPI=ON and CUDA off: only the lmz binary and the MPI test's tool
+# (docs/mpi.md). It exits 3 when the packages cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ ${1:-} == --mpi ]]; then
+  shift
+  mpi_packages=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools)
+  missing=()
+  for p in "${mpi_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    { $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null; } || { echo "setup: cannot install ${missing[*]}" >&2; exit 3; }
+  fi
+  jobs=$(nproc 2>/dev/null || echo 2)
+  cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DLMZ_CUDA=OFF -DLMZ_MPI=ON "$@" >/dev/null
+  cmake --build build-mpi -j"$jobs" --target lmz lmz_corrupt
+  echo "setup: built build-mpi/lmz (MPI ranks)" >&2
+  exit 0
+fi
 
 packages=(build-essential cmake pkg-config libhdf5-dev hdf5-tools libxxhash-dev
           zlib1g-dev liblzma-dev xz-utils gzip

@@ -9,7 +9,9 @@
 #      files). LMZ_TEST_QUICK=1 makes the CLI tests use smaller inputs, so
 #      that the sanitizer pass (the model runs ~5x slower) fits in CI.
 # GPU tests and tests that need ../shared/data skip (not pass) when absent.
-# LMZ_TEST_NO_SANITIZERS=1 runs only the first pass. Extra arguments go to
+# Between them, the MPI build (build-mpi/, scripts/setup.sh --mpi) and its
+# tests (ctest -L mpi), skipped with a message if Open MPI cannot be
+# installed. LMZ_TEST_NO_SANITIZERS=1 runs only the first pass (and MPI). Extra arguments go to
 # cmake as -D options (both builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,25 @@ jobs=$(nproc 2>/dev/null || echo 2)
 t0=$SECONDS
 (cd build && ctest --output-on-failure -j"$jobs")
 echo "test: Release pass took $((SECONDS - t0)) s" >&2
+
+# MPI ranks (docs/mpi.md): build-mpi/ (Open MPI, parallel HDF5, only the lmz
+# binary) and its ctest label mpi: mpirun -np 1/2/3 on loopback. Skipped,
+# with a line saying so, where Open MPI cannot be installed.
+# LMZ_TEST_NO_MPI=1 skips it.
+if [[ -z ${LMZ_TEST_NO_MPI:-} ]]; then
+  t2=$SECONDS
+  mpi_rc=0
+  mkdir -p build-mpi
+  scripts/setup.sh --mpi "$@" >build-mpi/setup.log 2>&1 || mpi_rc=$?
+  if ((mpi_rc == 3)); then
+    echo "test: SKIP MPI tests: Open MPI / parallel HDF5 could not be installed (build-mpi/setup.log)" >&2
+  elif ((mpi_rc)); then
+    tail -40 build-mpi/setup.log; echo "test: MPI build failed (build-mpi/setup.log)" >&2; exit 1
+  else
+    (cd build-mpi && ctest --output-on-failure -L mpi)
+    echo "test: MPI pass (build and ctest) took $((SECONDS - t2)) s" >&2
+  fi
+fi
 [[ -n ${LMZ_TEST_NO_SANITIZERS:-} ]] && exit 0
 
 t1=$SECONDS

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_args.h"
 #include "cli_env.h"
+#include "cli_mpi.h"
 #include "cli_progress.h"
 #include "lmz_pipeline.h"
 
@@ -19,9 +20,12 @@ static cli_progress tty;
 
 static void die_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "%s: ", prog_cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see '%s --help')\n", prog_cmd);
+    /* under MPI every rank parses the same line: rank 0 speaks for them */
+    if (cli_mpi_rank() == 0) {
+        fprintf(stderr, "%s: ", prog_cmd);
+        fprintf(stderr, fmt, arg);
+        fprintf(stderr, " (see '%s --help')\n", prog_cmd);
+    }
     exit(1);
 }
 
@@ -315,7 +319,10 @@ static void parse(const char *cmd, int argc, char **argv, cli *o)
     }
     if (o->quiet)
         o->c.verbose = -1;
-    cli_progress_init(&tty, !o->quiet && !o->no_progress && isatty(2));
+    /* MPI ranks: no progress line (ranks share one terminal); -T, if not
+     * given, divides the node's cores among its ranks */
+    cli_progress_init(&tty, !o->quiet && !o->no_progress && isatty(2) && !cli_mpi_ranks());
+    o->c.nthreads = cli_mpi_threads(o->c.nthreads);
     o->c.progress = cli_progress_fn;
     o->c.progress_ctx = &tty;
 }
@@ -347,7 +354,8 @@ static lmz_params to_params(const cli *o)
 
 static int fail(const lmz_err *e)
 {
-    fprintf(stderr, "%s: %s\n", prog_cmd, e->msg[0] ? e->msg : lmz_status_name(e->code));
+    if (cli_mpi_rank() == 0)
+        fprintf(stderr, "%s: %s\n", prog_cmd, e->msg[0] ? e->msg : lmz_status_name(e->code));
     return 1;
 }
 
@@ -377,6 +385,8 @@ static int cmd_compress(int argc, char **argv)
     lmz_model *fitted = NULL;
     if (o.fit_sample && !o.fit_seconds)
         die_usage("compress: --fit-sample needs --fit%s", "");
+    if (o.fit_seconds && cli_mpi_ranks())
+        die_usage("compress: --fit is not available with MPI ranks%s", "");
     if (o.fit_seconds) {
         for (int i = 0; i < nin; i++)
             if (!strcmp(co.inputs[i], "-"))
@@ -402,11 +412,14 @@ static int cmd_compress(int argc, char **argv)
     }
     /* a fitted model lives in memory, which the public API does not take */
     const lmz_params p = to_params(&o);
-    lmz_status rc = fitted ? lmz_compress(&co, &st, &e)
-                           : lmz_compress_files(co.inputs, (size_t)nin, o.output, &p, &st, &e);
+    lmz_status rc = cli_mpi_ranks() ? cli_mpi_compress(&co, &st, &e)
+                    : fitted        ? lmz_compress(&co, &st, &e)
+                                    : lmz_compress_files(co.inputs, (size_t)nin, o.output, &p, &st, &e);
     lmz_model_free(fitted);
     if (rc)
         return fail(&e);
+    if (cli_mpi_rank() != 0)
+        return 0;
     if (!o.quiet)
         rate_line(o.output, &st, st.raw_bytes, st.archive_bytes);
     if (o.c.verbose > 0)
@@ -440,11 +453,12 @@ static int cmd_decompress(int argc, char **argv)
     /* -c and --salvage (a stream, a damage report) stay on the pipeline's
      * own call; the rest is the API's lmz_decompress_archive */
     const lmz_params p = to_params(&o);
-    lmz_status rc = o.to_stdout || o.salvage ? lmz_decompress(&d, &st, &e)
-                                             : lmz_decompress_archive(d.archive, o.output, &p, &st, &e);
+    lmz_status rc = cli_mpi_ranks()           ? cli_mpi_decompress(&d, &st, &e)
+                    : o.to_stdout || o.salvage ? lmz_decompress(&d, &st, &e)
+                                               : lmz_decompress_archive(d.archive, o.output, &p, &st, &e);
     if (rc)
         return fail(&e);
-    if (!o.quiet && !o.to_stdout)
+    if (!o.quiet && !o.to_stdout && cli_mpi_rank() == 0)
         rate_line(d.archive, &st, st.payload_bytes, st.raw_bytes);
     return 0;
 }
@@ -469,9 +483,9 @@ static int cmd_extract(int argc, char **argv)
     lmz_stats st;
     lmz_err e;
     lmz_err_clear(&e);
-    if (lmz_extract(&x, &st, &e))
+    if (cli_mpi_ranks() ? cli_mpi_extract(&x, &st, &e) : lmz_extract(&x, &st, &e))
         return fail(&e);
-    if (o.c.verbose > 0)
+    if (o.c.verbose > 0 && cli_mpi_rank() == 0)
         fprintf(stderr, "extract: %llu bytes from %llu block(s) in %.2f s\n",
                 (unsigned long long)st.raw_bytes, (unsigned long long)st.blocks, st.seconds);
     return 0;
@@ -503,6 +517,14 @@ static int cmd_verify(int argc, char **argv)
     lmz_stats st;
     lmz_err e;
     lmz_err_clear(&e);
+    if (cli_mpi_ranks()) {
+        if (cli_mpi_verify(a, &o.c, o.full, stdout, &st, &e))
+            return fail(&e);
+        if (!o.quiet && cli_mpi_rank() == 0)
+            fprintf(stderr, "%s: OK, %llu blocks%s\n", a, (unsigned long long)st.blocks,
+                    o.full ? " decoded and checked" : " checked");
+        return 0;
+    }
     const lmz_params p = to_params(&o);
     lmz_archive *h = lmz_archive_open(a, &p, &e);
     if (!h)
@@ -520,6 +542,7 @@ static int cmd_verify(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    cli_mpi_init(&argc, &argv);
     if (argc < 2) {
         fputs(usage_main, stderr);
         return 1;
@@ -540,6 +563,11 @@ int main(int argc, char **argv)
         return 0;
     }
     prog_cmd = name;
+    /* Under MPI the ranks share compress, decompress, extract and verify;
+     * any other command runs on rank 0 alone. */
+    if (cli_mpi_ranks() && cli_mpi_rank() != 0 && strcmp(cmd, "compress") &&
+        strcmp(cmd, "decompress") && strcmp(cmd, "extract") && strcmp(cmd, "verify"))
+        return 0;
     /* Shift so the subcommand sees itself as argv[0]. */
     argc--;
     argv++;

@@ -57,8 +57,8 @@ static lmz_status write_failure(lmz_archive_writer *w, lmz_err *err, int saved_e
     return set_failure(w, err, LMZ_ERR_IO, what);
 }
 
-lmz_status lmz_archive_create(const char *path, int force, lmz_archive_writer **out,
-                              lmz_err *err)
+/* The writer with its temporary file and no HDF5 file yet. */
+static lmz_status writer_new(const char *path, int force, lmz_archive_writer **out, lmz_err *err)
 {
     lmz_h5_init();
     *out = NULL;
@@ -74,6 +74,17 @@ lmz_status lmz_archive_create(const char *path, int force, lmz_archive_writer **
         free(w);
         return st;
     }
+    *out = w;
+    return LMZ_OK;
+}
+
+lmz_status lmz_archive_create(const char *path, int force, lmz_archive_writer **out,
+                              lmz_err *err)
+{
+    lmz_archive_writer *w;
+    lmz_status st = writer_new(path, force, &w, err);
+    if (st != LMZ_OK)
+        return st;
     hid_t fcpl = lmz_h5_fcpl(), fapl = lmz_h5_fapl();
     errno = 0;
     if (fcpl >= 0 && fapl >= 0)
@@ -89,6 +100,59 @@ lmz_status lmz_archive_create(const char *path, int force, lmz_archive_writer **
         return LMZ_ERR_IO;
     }
     *out = w;
+    return LMZ_OK;
+}
+
+lmz_status lmz_archive_reserve(const char *path, int force, lmz_archive_writer **out,
+                               lmz_err *err)
+{
+    return writer_new(path, force, out, err);
+}
+
+const char *lmz_archive_tmp_path(const lmz_archive_writer *w)
+{
+    return w->tmp.tmp;
+}
+
+lmz_status lmz_archive_adopt_payload(lmz_archive_writer *w, const lmz_index_entry *index,
+                                     uint64_t nblocks, int classical, lmz_err *err)
+{
+    lmz_h5_init();
+    if (w->failure.code != LMZ_OK)
+        return fail(w, err);
+    if (nblocks) {
+        w->index = malloc(nblocks * sizeof *w->index);
+        if (!w->index)
+            return set_failure(w, err, LMZ_ERR_NOMEM, "out of memory");
+        memcpy(w->index, index, nblocks * sizeof *w->index);
+        w->cap = nblocks;
+    }
+    w->nblocks = nblocks;
+    w->raw_size = 0;
+    for (uint64_t b = 0; b < nblocks; b++)
+        w->raw_size += index[b].raw_len;
+    w->classical = classical;
+    hid_t fapl = lmz_h5_fapl();
+    errno = 0;
+    if (fapl >= 0)
+        w->file = H5Fopen(w->tmp.tmp, H5F_ACC_RDWR, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (w->file >= 0)
+        w->payload = H5Dopen2(w->file, "payload", H5P_DEFAULT);
+    hid_t space = w->payload >= 0 ? H5Dget_space(w->payload) : -1;
+    hsize_t dims[1] = {0};
+    int ok = space >= 0 && H5Sget_simple_extent_ndims(space) == 1 &&
+             H5Sget_simple_extent_dims(space, dims, NULL) == 1;
+    int e = errno;
+    if (space >= 0)
+        H5Sclose(space);
+    if (!ok)
+        return write_failure(w, err, e);
+    w->written = dims[0];
+    uint64_t end = nblocks ? index[nblocks - 1].payload_offset + index[nblocks - 1].payload_len : 0;
+    if (end != w->written)
+        return set_failure(w, err, LMZ_ERR_USAGE, "payload size does not match its index");
     return LMZ_OK;
 }
 

@@ -85,6 +85,20 @@ lmz_status lmz_archive_finish(lmz_archive_writer *w, const lmz_archive_info *inf
  * no-op. */
 void lmz_archive_abort(lmz_archive_writer *w);
 
+/* A payload written by other means (the MPI ranks' parallel HDF5 writer,
+ * host/mpi/): lmz_archive_reserve makes the writer and its temporary file
+ * (lmz_archive_tmp_path) without creating the HDF5 file; someone else
+ * creates it there with /payload (the layout of docs/format.md) and closes
+ * it; lmz_archive_adopt_payload then opens it again and takes the index
+ * (copied; payload_offset and raw_offset as final) and whether a block has
+ * a classical mode, so that lmz_archive_finish writes the rest exactly as
+ * for appended blocks. On failure: lmz_archive_abort. */
+lmz_status lmz_archive_reserve(const char *path, int force, lmz_archive_writer **out,
+                               lmz_err *err);
+const char *lmz_archive_tmp_path(const lmz_archive_writer *w);
+lmz_status lmz_archive_adopt_payload(lmz_archive_writer *w, const lmz_index_entry *index,
+                                     uint64_t nblocks, int classical, lmz_err *err);
+
 /* The archive file as stored: validated tables, payload access. (The
  * public handle of lmz.h, lmz_archive, wraps one with a model and a
  * decoder: host/api/.) */

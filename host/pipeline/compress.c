@@ -190,6 +190,8 @@ struct lmz_cstream {
     int shipped;
     lmz_backend *be;
     lmz_archive_writer *w;
+    lmz_block_sink sink;           /* instead of w (lmz_cstream_set_sink); NULL: w */
+    void *sink_ctx;
     batch b;
     int modes[2], nmodes, use_model;
     size_t fill;                   /* bytes in b.raw */
@@ -261,9 +263,11 @@ lmz_status lmz_cstream_start(lmz_cstream *cs, uint64_t expected, int exact, lmz_
     uint32_t max_blocks = lmz_batch_blocks(&o->c, cs->be, cpb, per_block, need);
     if (batch_alloc(&cs->b, chunk, cpb, max_blocks, cs->nmodes) != 0)
         return lmz_err_set(err, LMZ_ERR_NOMEM, "out of memory for a batch of %u blocks", max_blocks);
-    rc = lmz_archive_create(o->output, o->c.force, &cs->w, err);
-    if (rc)
-        return rc;
+    if (!cs->sink) {
+        rc = lmz_archive_create(o->output, o->c.force, &cs->w, err);
+        if (rc)
+            return rc;
+    }
     cs->expected = expected;
     lmz_progress_start(&cs->pg, o->c.progress, o->c.progress_ctx, "compress");
     return LMZ_OK;
@@ -296,7 +300,8 @@ static lmz_status code_batch(lmz_cstream *cs, size_t got, lmz_err *err)
         size_t len = 0;
         const uint8_t *blk = choose_block(b, off, raw_len, cs->use_model, cs->nmodes, &len);
         uint64_t h = XXH64(b->raw + off, raw_len, 0);
-        rc = lmz_archive_append_block(cs->w, blk, len, raw_len, h, err);
+        rc = cs->sink ? cs->sink(cs->sink_ctx, blk, len, raw_len, h, err)
+                      : lmz_archive_append_block(cs->w, blk, len, raw_len, h, err);
         st->payload_bytes += len;
         st->mode_blocks[blk[0] & 3]++;
         st->blocks++;
@@ -339,18 +344,8 @@ lmz_status lmz_cstream_write(lmz_cstream *cs, const void *buf, size_t len, lmz_e
     return LMZ_OK;
 }
 
-lmz_status lmz_cstream_finish(lmz_cstream *cs, const lmz_member *members, size_t nmembers,
-                              lmz_stats *st, lmz_err *err)
+void lmz_cstream_info(const lmz_cstream *cs, lmz_archive_info *out, const lmz_model **embed)
 {
-    lmz_status rc = LMZ_OK;
-    if (cs->fill) {
-        size_t got = cs->fill;
-        cs->fill = 0;
-        rc = code_batch(cs, got, err);
-    }
-    lmz_progress_end(&cs->pg);
-    if (rc)
-        return rc;
     const lmz_model *m = cs->m;
     lmz_archive_info info;
     memset(&info, 0, sizeof info);
@@ -365,7 +360,46 @@ lmz_status lmz_cstream_finish(lmz_cstream *cs, const lmz_member *members, size_t
     info.model_embedded = !cs->shipped;
     info.model_bytes = lmz_model_bytes(m);
     snprintf(info.tool_version, sizeof info.tool_version, "%s", LMZ_VERSION_STRING);
-    rc = lmz_archive_finish(cs->w, &info, members, nmembers, cs->shipped ? NULL : m, err);
+    *out = info;
+    *embed = cs->shipped ? NULL : m;
+}
+
+void lmz_cstream_set_sink(lmz_cstream *cs, lmz_block_sink sink, void *ctx)
+{
+    cs->sink = sink;
+    cs->sink_ctx = ctx;
+}
+
+lmz_status lmz_cstream_flush(lmz_cstream *cs, lmz_err *err)
+{
+    if (!cs->fill)
+        return LMZ_OK;
+    size_t got = cs->fill;
+    cs->fill = 0;
+    return code_batch(cs, got, err);
+}
+
+const lmz_stats *lmz_cstream_stats(const lmz_cstream *cs)
+{
+    return &cs->st;
+}
+
+lmz_status lmz_cstream_finish(lmz_cstream *cs, const lmz_member *members, size_t nmembers,
+                              lmz_stats *st, lmz_err *err)
+{
+    lmz_status rc = LMZ_OK;
+    if (cs->fill) {
+        size_t got = cs->fill;
+        cs->fill = 0;
+        rc = code_batch(cs, got, err);
+    }
+    lmz_progress_end(&cs->pg);
+    if (rc)
+        return rc;
+    lmz_archive_info info;
+    const lmz_model *embed;
+    lmz_cstream_info(cs, &info, &embed);
+    rc = lmz_archive_finish(cs->w, &info, members, nmembers, embed, err);
     if (rc)
         return rc;
     cs->w = NULL; /* finish freed it */

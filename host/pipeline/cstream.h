@@ -37,4 +37,19 @@ void lmz_cstream_free(lmz_cstream *cs);
 /* Raw bytes taken so far. */
 uint64_t lmz_cstream_bytes(const lmz_cstream *cs);
 
+/* Where coded blocks go instead of an archive (the MPI ranks, host/mpi/):
+ * each block in order, as lmz_archive_append_block would get it. Set before
+ * lmz_cstream_start, which then creates no archive; end with
+ * lmz_cstream_flush (not finish) and lmz_cstream_free. */
+typedef lmz_status (*lmz_block_sink)(void *ctx, const uint8_t *blk, size_t len, uint32_t raw_len,
+                                     uint64_t raw_xxh64, lmz_err *err);
+void lmz_cstream_set_sink(lmz_cstream *cs, lmz_block_sink sink, void *ctx);
+/* Code the bytes still in the batch buffer (to the sink or the archive). */
+lmz_status lmz_cstream_flush(lmz_cstream *cs, lmz_err *err);
+/* The archive's description as lmz_cstream_finish gives it to the writer,
+ * with the model to embed (NULL for a shipped model). */
+void lmz_cstream_info(const lmz_cstream *cs, lmz_archive_info *info, const lmz_model **embed);
+/* Counters so far (raw and payload bytes, blocks, modes). */
+const lmz_stats *lmz_cstream_stats(const lmz_cstream *cs);
+
 #endif

@@ -10,6 +10,13 @@
 lmz_status lmz_reader_verify(lmz_reader *r, const lmz_common_opts *c, int full,
                              lmz_verify_report_fn report, void *ctx, lmz_stats *st, lmz_err *err)
 {
+    return lmz_reader_verify_blocks(r, c, full, 0, r->nblocks, report, ctx, st, err);
+}
+
+lmz_status lmz_reader_verify_blocks(lmz_reader *r, const lmz_common_opts *c, int full, uint64_t b0,
+                                    uint64_t b1, lmz_verify_report_fn report, void *ctx,
+                                    lmz_stats *st, lmz_err *err)
+{
     lmz_stats local;
     if (!st)
         st = &local;
@@ -22,17 +29,19 @@ lmz_status lmz_reader_verify(lmz_reader *r, const lmz_common_opts *c, int full,
      * call; otherwise one payload at a time. */
     lmz_window w;
     memset(&w, 0, sizeof w);
-    if (!rc && r->nblocks)
-        rc = lmz_window_init(&w, r, full ? lmz_reader_batch(r, c, r->nblocks) : 1, err);
+    if (b1 > r->nblocks)
+        b1 = r->nblocks;
+    if (!rc && b0 < b1)
+        rc = lmz_window_init(&w, r, full ? lmz_reader_batch(r, c, b1 - b0) : 1, err);
     lmz_progress pg;
     lmz_progress_start(&pg, c->progress, c->progress_ctx, "verify");
     lmz_err first;
     lmz_err_clear(&first);
     /* Every block is checked, so every damaged block is reported. */
-    for (uint64_t b = 0; b < r->nblocks && !rc;) {
+    for (uint64_t b = b0; b < b1 && !rc;) {
         lmz_window_clear(&w);
         if (full) {
-            for (; b < r->nblocks && w.n < w.cap; b++)
+            for (; b < b1 && w.n < w.cap; b++)
                 lmz_window_add(&w, b, 0, r->index[b].raw_len);
             rc = lmz_window_decode(&w, 0, err);
         } else {

@@ -46,6 +46,11 @@ typedef void (*lmz_verify_report_fn)(void *ctx, uint64_t block, const lmz_err *w
 lmz_status lmz_reader_verify(lmz_reader *r, const lmz_common_opts *c, int full,
                              lmz_verify_report_fn report, void *ctx, lmz_stats *st, lmz_err *err);
 
+/* The same over blocks [b0, b1) only (an MPI rank's share). */
+lmz_status lmz_reader_verify_blocks(lmz_reader *r, const lmz_common_opts *c, int full, uint64_t b0,
+                                    uint64_t b1, lmz_verify_report_fn report, void *ctx,
+                                    lmz_stats *st, lmz_err *err);
+
 /* The largest payload_len / raw_len over the index (scratch sizes). */
 uint32_t lmz_reader_max_payload(const lmz_reader *r);
 uint32_t lmz_reader_block_bytes(const lmz_reader *r);
